@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// The `loggregator` command. Exit codes: 0 ok, 1 failure at run time, 2 bad usage or config.
+import { Command, CommanderError, Option } from 'commander';
+import { Config, ConfigError, loadConfig } from '../config/loadConfig';
+import { parseUdpTarget } from '../emitter/udpEmitter';
+import { isValidAppId } from '../envelope/codec';
+import { emit } from './emit';
+import { logs } from './logs';
+import { serve } from './serve';
+
+const USAGE = 2;
+
+function fail(message: string, code = USAGE): never {
+  process.stderr.write(`loggregator: ${message}\n`);
+  process.exit(code);
+}
+
+function config(file: string | undefined): Config {
+  try {
+    return loadConfig({ file });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+}
+
+function checkApp(app: string): string {
+  if (!isValidAppId(app)) {
+    fail(`invalid app id ${JSON.stringify(app.slice(0, 64))}: 1-48 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`);
+  }
+  return app;
+}
+
+/** A config address to connect to: a wildcard bind address means "this machine". */
+function connectHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}
+
+function httpTarget(text: string | undefined, cfg: Config): URL {
+  const host = connectHost(cfg.router.http.host);
+  const given = text ?? process.env.LOGGREGATOR_TARGET ?? `http://${host.includes(':') ? `[${host}]` : host}:${cfg.router.http.port}`;
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    fail(`invalid --target ${JSON.stringify(given)}: expected a URL such as http://127.0.0.1:8080`);
+  }
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) fail(`invalid --target ${given}: use http://, https://, ws:// or wss://`);
+  if (url.protocol === 'ws:') url.protocol = 'http:';
+  if (url.protocol === 'wss:') url.protocol = 'https:';
+  return url;
+}
+
+const program = new Command()
+  .name('loggregator')
+  .description('A log router for application platforms: UDP ingest, recent logs over HTTP, live tail over websocket.')
+  .showHelpAfterError()
+  .exitOverride((err: CommanderError) => process.exit(err.exitCode === 0 ? 0 : USAGE));
+
+program
+  .command('serve')
+  .description('run the router (UDP ingest, HTTP /recent, websocket /tail) until SIGTERM or SIGINT')
+  .option('--config <file>', 'JSON config file, merged over config/default.json')
+  .action(async (opts: { config?: string }) => serve(config(opts.config)));
+
+program
+  .command('logs')
+  .description("print an app's lines live (or its recent lines with --recent)")
+  .argument('<app>', 'app id')
+  .option('--recent', 'print the recent lines and exit')
+  .option('--json', 'print each line as its envelope JSON')
+  .option('--target <url>', 'router HTTP address (default: from config, or $LOGGREGATOR_TARGET)')
+  .option('--config <file>', 'JSON config file')
+  .action(async (app: string, opts: { recent?: boolean; json?: boolean; target?: string; config?: string }) => {
+    const cfg = config(opts.config);
+    process.exitCode = await logs({
+      app: checkApp(app),
+      recent: opts.recent ?? false,
+      json: opts.json ?? false,
+      target: httpTarget(opts.target, cfg),
+      colour: process.stdout.isTTY === true && !('NO_COLOR' in process.env),
+    });
+  });
+
+program
+  .command('emit')
+  .description('send MESSAGE, or every line of stdin, as log lines of APP')
+  .argument('<app>', 'app id')
+  .argument('[message]', 'the line to send; without it, every line of stdin')
+  .addOption(new Option('--source-type <type>', 'who produced the lines (APP, RTR, STG, API, ...)').default('APP'))
+  .addOption(new Option('--instance <id>', 'instance index or component id').default('0'))
+  .option('--stderr', 'mark the lines as stderr (ERR)')
+  .option('--target <host:port>', "router UDP address (default: from config)")
+  .option('--config <file>', 'JSON config file (for the address and shared secret)')
+  .action(
+    async (
+      app: string,
+      message: string | undefined,
+      opts: { sourceType: string; instance: string; stderr?: boolean; target?: string; config?: string },
+    ) => {
+      const cfg = config(opts.config);
+      let target;
+      try {
+        target = opts.target
+          ? parseUdpTarget(opts.target)
+          : { host: connectHost(cfg.router.udp.host), port: cfg.router.udp.port };
+      } catch (err) {
+        fail((err as Error).message);
+      }
+      process.exitCode = await emit(
+        {
+          app: checkApp(app),
+          message,
+          sourceType: opts.sourceType,
+          instance: opts.instance,
+          stderr: opts.stderr ?? false,
+          target,
+          secret: cfg.sharedSecret ?? undefined,
+          maxDatagramBytes: cfg.router.udp.maxDatagramBytes,
+        },
+        t => process.stderr.write(`loggregator: ${t}\n`),
+      );
+    },
+  );
+
+program.parseAsync(process.argv).catch(err => {
+  process.stderr.write(`loggregator: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

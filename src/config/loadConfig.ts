@@ -1,0 +1,121 @@
+// Configuration: config/default.json, overridden by a --config file, overridden by environment
+// variables; the result is validated against config/config.schema.json before anything starts.
+import { readFileSync } from 'node:fs';
+import Ajv, { ErrorObject } from 'ajv';
+import defaults from '../../config/default.json';
+import schema from '../../config/config.schema.json';
+
+export interface Config {
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  sharedSecret: string | null;
+  router: {
+    udp: { host: string; port: number; maxDatagramBytes: number; receiveBufferBytes: number };
+    http: { host: string; port: number };
+    recent: { linesPerApp: number; maxApps: number; maxBytes: number };
+    tail: { maxClients: number; maxQueuedLines: number; socketHighWaterBytes: number; keepaliveSeconds: number };
+    shutdownSeconds: number;
+  };
+}
+
+/** A configuration that cannot be used; the message names the key and why. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const ENV_PREFIX = 'LOGGREGATOR_';
+
+interface SchemaNode {
+  type?: string | string[];
+  properties?: Record<string, SchemaNode>;
+}
+
+interface EnvKey {
+  readonly name: string;
+  readonly path: string[];
+  readonly types: string[];
+}
+
+/** `router.recent.maxApps` → LOGGREGATOR_ROUTER_RECENT_MAX_APPS, for every leaf of the schema. */
+export function envKeys(node: SchemaNode = schema as SchemaNode, path: string[] = []): EnvKey[] {
+  if (node.properties) {
+    return Object.entries(node.properties).flatMap(([key, child]) => envKeys(child, [...path, key]));
+  }
+  const types = node.type === undefined ? ['string'] : ([] as string[]).concat(node.type);
+  const name = ENV_PREFIX + path.map(p => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+  return [{ name, path, types }];
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function isObject(v: unknown): v is Record<string, Json> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge(base: Json, override: Json): Json {
+  if (!isObject(base) || !isObject(override)) return override;
+  const out: Record<string, Json> = { ...base };
+  for (const [key, value] of Object.entries(override)) out[key] = key in base ? merge(base[key], value) : value;
+  return out;
+}
+
+function envValue(key: EnvKey, raw: string): Json {
+  if (key.types.includes('null') && raw === '') return null;
+  if (key.types.includes('integer') || key.types.includes('number')) {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n)) {
+      throw new ConfigError(`${key.name}=${JSON.stringify(raw)}: ${key.path.join('.')} must be a number`);
+    }
+    return n;
+  }
+  return raw;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Json {
+  let out: Json = {};
+  for (const key of envKeys()) {
+    const raw = env[key.name];
+    if (raw === undefined) continue;
+    let value: Json = envValue(key, raw);
+    for (const segment of [...key.path].reverse()) value = { [segment]: value };
+    out = merge(out, value);
+  }
+  return out;
+}
+
+function fromFile(file: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--config ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as Json;
+  } catch (err) {
+    throw new ConfigError(`--config ${file}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+const ajv = new Ajv({ allErrors: true });
+const validate = ajv.compile<Config>(schema);
+
+function describe(e: ErrorObject): string {
+  const key = e.instancePath.slice(1).replace(/\//g, '.');
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    return `${key ? key + '.' : ''}${extra}: unknown key`;
+  }
+  return `${key || '(top level)'}: ${e.message}${e.keyword === 'enum' ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : ''}`;
+}
+
+/** The effective configuration, or a ConfigError naming every bad key and why. */
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}): Config {
+  let config: Json = structuredClone(defaults) as Json;
+  if (opts.file !== undefined) config = merge(config, fromFile(opts.file));
+  config = merge(config, fromEnv(opts.env ?? process.env));
+  if (!validate(config)) {
+    const problems = (validate.errors ?? []).map(describe);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return config;
+}

@@ -1,0 +1,140 @@
+// The wire codecs of the envelope. Every edge (UDP, websocket, HTTP, CLI) encodes and decodes
+// through this module, so there is exactly one definition of what a valid envelope is.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import Ajv from 'ajv';
+import envelopeSchema from '../../config/envelope.schema.json';
+import { Envelope, MAX_TIMESTAMP_NS } from './envelope';
+
+/** Why a datagram or document was refused; each reason is a metric label. */
+export type RejectReason =
+  | 'oversized'
+  | 'invalid_utf8'
+  | 'not_json'
+  | 'invalid_envelope'
+  | 'unsigned'
+  | 'bad_signature';
+
+export type Decoded =
+  | { readonly ok: true; readonly envelope: Envelope }
+  | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+const ajv = new Ajv({ allErrors: false });
+const validate = ajv.compile<Envelope>(envelopeSchema);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function reject(reason: RejectReason, detail: string): Decoded {
+  return { ok: false, reason, detail };
+}
+
+/** Validates a parsed JSON value; keeps only the envelope's own fields (unknown ones are ignored). */
+export function envelopeFromValue(value: unknown): Decoded {
+  if (!validate(value)) {
+    const e = validate.errors?.[0];
+    const where = e?.instancePath ? e.instancePath.slice(1) : 'envelope';
+    return reject('invalid_envelope', `${where} ${e?.message ?? 'is invalid'}`);
+  }
+  if (value.timestamp.length === 19 && BigInt(value.timestamp) > MAX_TIMESTAMP_NS) {
+    return reject('invalid_envelope', 'timestamp is beyond a 64-bit nanosecond clock');
+  }
+  const { appId, sourceType, sourceInstance, messageType, timestamp, message } = value;
+  return { ok: true, envelope: { appId, sourceType, sourceInstance, messageType, timestamp, message } };
+}
+
+/** Decodes one envelope from JSON text. Never throws. */
+export function decodeEnvelopeJson(text: string): Decoded {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return reject('not_json', (err as Error).message);
+  }
+  return envelopeFromValue(value);
+}
+
+/** The canonical JSON of an envelope: its six fields in a fixed order, nothing else. */
+export function encodeEnvelopeJson(e: Envelope): string {
+  return JSON.stringify({
+    appId: e.appId,
+    sourceType: e.sourceType,
+    sourceInstance: e.sourceInstance,
+    messageType: e.messageType,
+    timestamp: e.timestamp,
+    message: e.message,
+  });
+}
+
+// Datagram framing. Unsigned: the JSON bytes alone. Signed:
+//   "s1:" + base64url(HMAC-SHA256(secret, json bytes)) (43 chars) + "\n" + json bytes
+// A fixed-length prefix keeps verification cheap and cannot be confused with JSON ('{').
+const SIGNED_TAG = Buffer.from('s1:');
+const SIGNATURE_CHARS = 43;
+const SIGNED_PREFIX_BYTES = SIGNED_TAG.length + SIGNATURE_CHARS + 1;
+
+export interface DatagramOptions {
+  /** Shared secret; when set, every datagram must carry a valid signature. */
+  readonly secret?: string;
+  /** Largest datagram accepted, in bytes. */
+  readonly maxBytes: number;
+}
+
+function sign(secret: string, body: Buffer): Buffer {
+  return createHmac('sha256', secret).update(body).digest();
+}
+
+function isSigned(datagram: Buffer): boolean {
+  return (
+    datagram.length >= SIGNED_PREFIX_BYTES &&
+    datagram.subarray(0, SIGNED_TAG.length).equals(SIGNED_TAG) &&
+    datagram[SIGNED_PREFIX_BYTES - 1] === 0x0a
+  );
+}
+
+/** Decodes one UDP datagram into an envelope, or says why not. Never throws. */
+export function decodeDatagram(datagram: Buffer, opts: DatagramOptions): Decoded {
+  if (datagram.length > opts.maxBytes) {
+    return reject('oversized', `${datagram.length} bytes > limit of ${opts.maxBytes}`);
+  }
+  let body = datagram;
+  if (isSigned(datagram)) {
+    body = datagram.subarray(SIGNED_PREFIX_BYTES);
+    if (opts.secret !== undefined) {
+      const given = Buffer.from(
+        datagram.subarray(SIGNED_TAG.length, SIGNED_TAG.length + SIGNATURE_CHARS).toString('latin1'),
+        'base64url',
+      );
+      const expected = sign(opts.secret, body);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        return reject('bad_signature', 'HMAC-SHA256 signature does not match the shared secret');
+      }
+    }
+  } else if (opts.secret !== undefined) {
+    return reject('unsigned', 'a shared secret is configured and the datagram carries no signature');
+  }
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return reject('invalid_utf8', 'datagram is not valid UTF-8');
+  }
+  return decodeEnvelopeJson(text);
+}
+
+/** Encodes one envelope as a datagram, signed when a secret is given. */
+export function encodeDatagram(e: Envelope, secret?: string): Buffer {
+  const body = Buffer.from(encodeEnvelopeJson(e), 'utf8');
+  if (secret === undefined) return body;
+  const signature = sign(secret, body).toString('base64url');
+  return Buffer.concat([SIGNED_TAG, Buffer.from(signature + '\n', 'latin1'), body]);
+}
+
+/** Bytes a datagram adds around the message text, so senders can split long lines to fit. */
+export function datagramOverhead(e: Omit<Envelope, 'message'>, secret?: string): number {
+  return encodeDatagram({ ...e, message: '' }, secret).length;
+}
+
+const appIdPattern = new RegExp(envelopeSchema.properties.appId.pattern);
+
+/** Whether a string is a valid app id (the envelope schema's rule), for edges that take one. */
+export function isValidAppId(appId: string): boolean {
+  return appIdPattern.test(appId);
+}

@@ -1,0 +1,70 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { RejectReason } from '../envelope/codec';
+
+export type DropReason = 'tail_slow_consumer' | 'recent_evicted';
+export type RefusedReason = 'bad_request' | 'not_found' | 'method_not_allowed' | 'too_many_clients';
+
+/** The router's self metrics, in their own registry (no globals: several routers per process in tests). */
+export class RouterMetrics {
+  readonly registry = new Registry();
+  readonly ingested = new Counter({
+    name: 'loggregator_ingested_total',
+    help: 'Envelopes accepted from UDP.',
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter<'reason'>({
+    name: 'loggregator_rejected_total',
+    help: 'Datagrams rejected, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly dropped = new Counter<'reason'>({
+    name: 'loggregator_dropped_total',
+    help: 'Accepted lines dropped before a consumer got them, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly refused = new Counter<'reason'>({
+    name: 'loggregator_http_refused_total',
+    help: 'HTTP and websocket requests refused, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly tailClients = new Gauge({
+    name: 'loggregator_tail_clients',
+    help: 'Websocket tail clients connected.',
+    registers: [this.registry],
+  });
+
+  constructor(recent: { appCount: number; lineCount: number; byteCount: number }) {
+    // Every reason shows from the start at 0, so alerts can be written before the first failure.
+    const reasons: RejectReason[] = ['oversized', 'invalid_utf8', 'not_json', 'invalid_envelope', 'unsigned', 'bad_signature'];
+    reasons.forEach(reason => this.rejected.inc({ reason }, 0));
+    (['tail_slow_consumer', 'recent_evicted'] as DropReason[]).forEach(reason => this.dropped.inc({ reason }, 0));
+    new Gauge({
+      name: 'loggregator_recent_apps',
+      help: 'Apps with recent lines retained.',
+      registers: [this.registry],
+      collect() {
+        this.set(recent.appCount);
+      },
+    });
+    new Gauge({
+      name: 'loggregator_recent_lines',
+      help: 'Recent lines retained.',
+      registers: [this.registry],
+      collect() {
+        this.set(recent.lineCount);
+      },
+    });
+    new Gauge({
+      name: 'loggregator_recent_bytes',
+      help: 'Approximate bytes of recent lines retained.',
+      registers: [this.registry],
+      collect() {
+        this.set(recent.byteCount);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

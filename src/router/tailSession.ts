@@ -1,0 +1,72 @@
+import { Observable, Subject, Subscription, fromEvent } from 'rxjs';
+import WebSocket from 'ws';
+import { keepalive } from '../../streams/keepalive';
+import { LogLine } from '../../streams/logLine';
+import { tail } from '../../streams/tail';
+import { Logger } from '../logger';
+
+export interface TailSessionOptions {
+  readonly appId: string;
+  readonly maxQueued: number;
+  readonly highWaterBytes: number;
+  readonly keepaliveMs: number;
+  readonly onDrop: (dropped: number) => void;
+}
+
+/** Close code for a server that is going away (RFC 6455 §7.4.1). */
+export const GOING_AWAY = 1001;
+
+/**
+ * One websocket tail client: its lines through its own bounded queue, paced by its own socket,
+ * with its own keepalive. Everything it owns is torn down when the socket closes, and nothing
+ * it does (stop reading, vanish, misbehave) reaches ingest or any other client.
+ * Returns the subscription that owns the session; unsubscribing it does not close the socket.
+ */
+export function runTailSession(
+  ws: WebSocket,
+  live$: Observable<LogLine>,
+  recent$: Observable<LogLine> | undefined,
+  opts: TailSessionOptions,
+  logger: Logger,
+): Subscription {
+  const session = new Subscription();
+  const credit$ = new Subject<number>();
+
+  // Grant the next line while the socket has room; past the high-water mark, only once the
+  // frame just sent has been handed to the kernel.
+  const send = (line: LogLine): void => {
+    const json = line.json;
+    if (ws.bufferedAmount + json.length < opts.highWaterBytes) {
+      ws.send(json);
+      credit$.next(1);
+    } else {
+      ws.send(json, err => {
+        if (!err) credit$.next(1);
+      });
+    }
+  };
+
+  session.add(
+    tail(live$, recent$, credit$, { appId: opts.appId, maxQueued: opts.maxQueued, onDrop: opts.onDrop }).subscribe({
+      next: send,
+      error: err => {
+        logger.error('tail session failed', { app: opts.appId, error: String(err) });
+        ws.close(1011, 'internal error');
+      },
+    }),
+  );
+  session.add(
+    keepalive(fromEvent(ws, 'pong'), { intervalMs: opts.keepaliveMs }).subscribe({
+      next: () => ws.ping(),
+      error: err => {
+        logger.info('dropping unresponsive tail client', { app: opts.appId, reason: String(err.message) });
+        ws.terminate();
+      },
+    }),
+  );
+  // Clients have nothing to say; frames they send anyway are ignored (ws enforces maxPayload).
+  ws.on('error', err => logger.debug('tail client socket error', { app: opts.appId, error: err.message }));
+  ws.once('close', () => session.unsubscribe());
+  credit$.next(1);
+  return session;
+}
