@@ -70,7 +70,7 @@ async function recentOnce(opts: LogsOptions, out: (t: string) => void, err: (t: 
 }
 
 /** One websocket connection's frames; errors with Refused or Unreachable, never completes by itself. */
-function frames(url: URL): Observable<string> {
+function frames(url: URL, target: URL): Observable<string> {
   return new Observable<string>(subscriber => {
     const ws = new WebSocket(url, { handshakeTimeout: 10_000 });
     ws.on('message', data => subscriber.next(data.toString()));
@@ -81,7 +81,7 @@ function frames(url: URL): Observable<string> {
       res.on('end', () => subscriber.error(new Refused(`router refused: ${res.statusCode} ${errorText(body)}`)));
       res.on('error', () => subscriber.error(new Refused(`router refused: ${res.statusCode}`)));
     });
-    ws.on('error', e => subscriber.error(new Unreachable(describeError(e, url))));
+    ws.on('error', e => subscriber.error(new Unreachable(describeError(e, target))));
     ws.on('close', (code, reason) =>
       subscriber.error(new Unreachable(`connection closed (${code}${reason.length ? ' ' + reason.toString() : ''})`)),
     );
@@ -113,7 +113,7 @@ export async function logs(opts: LogsOptions): Promise<number> {
       url.searchParams.set('recent', 'true');
       skipUpTo = lastPrinted;
     }
-    return frames(url).subscribe({
+    return frames(url, opts.target).subscribe({
       next: frame => {
         connectedOnce = true;
         subscriber.next(frame);

@@ -89,11 +89,14 @@ function fromFile(file: string): Json {
   } catch (err) {
     throw new ConfigError(`--config ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  let value: Json;
   try {
-    return JSON.parse(text) as Json;
+    value = JSON.parse(text) as Json;
   } catch (err) {
     throw new ConfigError(`--config ${file}: not valid JSON (${(err as Error).message})`);
   }
+  if (!isObject(value)) throw new ConfigError(`--config ${file}: must hold a JSON object, like config/default.json`);
+  return value;
 }
 
 const ajv = new Ajv({ allErrors: true });

@@ -1,0 +1,93 @@
+// End to end, as the README's walkthrough: `npm run serve`, then `npx loggregator emit` and
+// `npx loggregator logs` against it, then SIGTERM.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Child, run } from '../support/childProcess';
+
+jest.setTimeout(60_000);
+
+const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[([A-Z]+)\/([^\]]+)\] (OUT|ERR) (.*)$/;
+
+describe('loggregator serve, emit and logs as child processes', () => {
+  let server: Child;
+  let udp: string;
+  let http: string;
+
+  beforeAll(async () => {
+    server = Child.start('npm', ['run', 'serve'], { LOGGREGATOR_ROUTER_UDP_PORT: '0', LOGGREGATOR_ROUTER_HTTP_PORT: '0' });
+    const listening = await server.waitFor(/^\{.*"message":"router listening".*$/m);
+    const log = JSON.parse(listening[0]) as { udp: string; http: string };
+    udp = log.udp;
+    http = log.http;
+  });
+
+  afterAll(() => server.kill());
+
+  it('delivers emitted lines, from an argument and from stdin, to logs --recent in order', async () => {
+    const one = await run('npx', ['loggregator', 'emit', 'e2e-app', 'hello from e2e', '--target', udp]);
+    expect(one).toMatchObject({ code: 0 });
+    const piped = await run('npx', ['loggregator', 'emit', 'e2e-app', '--stderr', '--source-type', 'RTR', '--instance', '7', '--target', udp], {
+      input: 'first piped\r\nsecond piped\nlast without newline',
+    });
+    expect(piped).toMatchObject({ code: 0 });
+
+    const recent = await run('npx', ['loggregator', 'logs', 'e2e-app', '--recent', '--target', http]);
+    expect(recent.code).toBe(0);
+    const lines = recent.stdout.trimEnd().split('\n').map(l => l.match(LINE));
+    expect(lines.map(m => m && [m[1], m[2], m[3], m[4]])).toEqual([
+      ['APP', '0', 'OUT', 'hello from e2e'],
+      ['RTR', '7', 'ERR', 'first piped'],
+      ['RTR', '7', 'ERR', 'second piped'],
+      ['RTR', '7', 'ERR', 'last without newline'],
+    ]);
+
+    const json = await run('npx', ['loggregator', 'logs', 'e2e-app', '--recent', '--json', '--target', http]);
+    const envelopes = json.stdout.trimEnd().split('\n').map(l => JSON.parse(l));
+    expect(envelopes[0]).toMatchObject({ appId: 'e2e-app', sourceType: 'APP', messageType: 'OUT', message: 'hello from e2e' });
+    expect(envelopes[0].timestamp).toMatch(/^\d{19}$/);
+  });
+
+  it('tails live lines with logs and keeps other apps out', async () => {
+    const tail = Child.start('npx', ['loggregator', 'logs', 'e2e-live', '--target', http]);
+    try {
+      // The tail is connected once the router counts it.
+      for (let i = 0; ; i++) {
+        const metrics = await (await fetch(`${http}/metrics`)).text();
+        if (/loggregator_tail_clients 1/.test(metrics)) break;
+        if (i > 200) throw new Error('tail client never connected');
+        await new Promise(r => setTimeout(r, 50));
+      }
+      await run('npx', ['loggregator', 'emit', 'e2e-other', 'not for this tail', '--target', udp]);
+      await run('npx', ['loggregator', 'emit', 'e2e-live', 'live line', '--target', udp]);
+      await tail.waitFor(/OUT live line\n/);
+      expect(tail.stdout).not.toContain('not for this tail');
+    } finally {
+      await tail.stop();
+      tail.kill();
+    }
+  });
+
+  it('says clearly when the router cannot be reached, and exits non-zero', async () => {
+    const res = await run('npx', ['loggregator', 'logs', 'e2e-app', '--target', 'http://127.0.0.1:9']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/cannot reach the router at http:\/\/127\.0\.0\.1:9: connection refused/);
+  });
+
+  it('refuses an invalid config naming the key, with exit code 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lgr-e2e-'));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ router: { udp: { port: 'x' }, recent: { linesPerApp: 0 } }, colour: true }));
+    const res = await run('npx', ['loggregator', 'serve', '--config', file]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/router\.udp\.port: must be integer/);
+    expect(res.stderr).toMatch(/router\.recent\.linesPerApp: must be >= 1/);
+    expect(res.stderr).toMatch(/colour: unknown key/);
+  });
+
+  it('stops on SIGTERM with exit code 0', async () => {
+    const code = await server.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(server.stderr).toMatch(/"message":"stopped"/);
+  });
+});

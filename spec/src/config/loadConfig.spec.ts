@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, envKeys, loadConfig } from '../../../src/config/loadConfig';
+import defaults from '../../../config/default.json';
+
+function file(content: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'lgr-config-')), 'config.json');
+  writeFileSync(path, content);
+  return path;
+}
+
+function error(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('is config/default.json when nothing overrides it', () => {
+    expect(loadConfig({ env: {} })).toEqual(defaults);
+  });
+
+  it('merges a partial file over the defaults, key by key', () => {
+    const config = loadConfig({ file: file(JSON.stringify({ router: { recent: { linesPerApp: 7 } } })), env: {} });
+    expect(config.router.recent).toEqual({ ...defaults.router.recent, linesPerApp: 7 });
+    expect(config.router.udp).toEqual(defaults.router.udp);
+  });
+
+  it('lets environment variables override the file', () => {
+    const config = loadConfig({
+      file: file(JSON.stringify({ router: { udp: { port: 1111 } } })),
+      env: { LOGGREGATOR_ROUTER_UDP_PORT: '2222', LOGGREGATOR_ROUTER_RECENT_MAX_APPS: '5', LOGGREGATOR_SHARED_SECRET: 'a-secret-of-16-chars', LOGGREGATOR_LOG_LEVEL: 'debug' },
+    });
+    expect(config.router.udp.port).toBe(2222);
+    expect(config.router.recent.maxApps).toBe(5);
+    expect(config.sharedSecret).toBe('a-secret-of-16-chars');
+    expect(config.logLevel).toBe('debug');
+  });
+
+  it('names one environment variable per leaf key', () => {
+    const names = envKeys().map(k => k.name);
+    expect(names).toContain('LOGGREGATOR_ROUTER_TAIL_KEEPALIVE_SECONDS');
+    expect(names).toContain('LOGGREGATOR_ROUTER_UDP_MAX_DATAGRAM_BYTES');
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('rejects a non-number in a numeric environment variable, naming it', () => {
+    expect(error(() => loadConfig({ env: { LOGGREGATOR_ROUTER_HTTP_PORT: 'eighty' } }))).toMatch(
+      /LOGGREGATOR_ROUTER_HTTP_PORT="eighty": router\.http\.port must be a number/,
+    );
+  });
+
+  it('names every bad key and why', () => {
+    const message = error(() =>
+      loadConfig({
+        file: file(JSON.stringify({ logLevel: 'loud', router: { udp: { port: 70000 }, tail: { maxQueuedLines: 0 }, extra: 1 } })),
+        env: {},
+      }),
+    );
+    expect(message).toMatch(/logLevel: must be equal to one of the allowed values \(error, warn, info, debug\)/);
+    expect(message).toMatch(/router\.udp\.port: must be <= 65535/);
+    expect(message).toMatch(/router\.tail\.maxQueuedLines: must be >= 1/);
+    expect(message).toMatch(/router\.extra: unknown key/);
+  });
+
+  it('refuses a shared secret too short to be one', () => {
+    expect(error(() => loadConfig({ env: { LOGGREGATOR_SHARED_SECRET: 'short' } }))).toMatch(/sharedSecret: must NOT have fewer than 16 characters/);
+  });
+
+  it('says when the file is missing or not JSON', () => {
+    expect(error(() => loadConfig({ file: '/nonexistent/loggregator.json', env: {} }))).toMatch(/cannot read it \(ENOENT\)/);
+    expect(error(() => loadConfig({ file: file('{"router": '), env: {} }))).toMatch(/not valid JSON/);
+    expect(error(() => loadConfig({ file: file('[1,2]'), env: {} }))).toMatch(/must hold a JSON object/);
+  });
+});

@@ -1,0 +1,69 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+
+export const PROJECT_ROOT = join(__dirname, '..', '..');
+
+export interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to completion (bounded by `timeoutMs`), with optional stdin. */
+export function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise(resolve => {
+    const child = execFile(
+      cmd,
+      args,
+      { cwd: PROJECT_ROOT, env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 20_000, encoding: 'utf8' },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(opts.input ?? '');
+  });
+}
+
+/** Collects a long-running child's output and waits for lines in it. */
+export class Child {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly process: ChildProcess) {
+    process.stdout?.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
+    process.stderr?.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    this.exited = once(process, 'exit').then(([code]) => code as number | null);
+  }
+
+  static start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
+    // Its own process group, so that a wrapper (npm, npx) and what it started can be ended together.
+    return new Child(spawn(cmd, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+  }
+
+  /** Resolves with the first match of `pattern` in stdout+stderr, or rejects after `timeoutMs`. */
+  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = (this.stdout + this.stderr).match(pattern);
+      if (m) return m;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output so far:\n${this.stdout}\n${this.stderr}`);
+      if (this.process.exitCode !== null) throw new Error(`exited ${this.process.exitCode} before ${pattern}:\n${this.stdout}\n${this.stderr}`);
+      await new Promise(r => setTimeout(r, 50));
+    }
+  }
+
+  /** Stops the child by its PID (only the one this test started). */
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(signal);
+    return this.exited;
+  }
+
+  /** Last resort after a failed test: SIGKILL the child's whole process group (which it leads). */
+  kill(): void {
+    try {
+      if (this.process.pid !== undefined) process.kill(-this.process.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
