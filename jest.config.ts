@@ -10,6 +10,7 @@ const config: Config = {
   testTimeout: 30_000,
   // Real sockets and child processes: two workers on the 2-core CI machine.
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/spec/support/summaryReporter.js'],
 };
 
 export default config;

@@ -11,7 +11,8 @@ export interface SpliceOptions {
 /**
  * Recent lines first, then live ones, with no gap and no duplicate at the seam.
  * Live is subscribed *before* recent is asked for, so nothing that arrives meanwhile is missed;
- * live lines already contained in the recent answer (seq at or below its newest) are skipped.
+ * live lines held meanwhile that the recent answer already contains (seq at or below its
+ * newest) are skipped. Lines after the seam pass as they are.
  * Recent may be synchronous (a router's own buffer) or arrive later (over the network).
  */
 export function spliceRecent(

@@ -1,0 +1,142 @@
+// spliceRecent(recent$, live$, { maxHeld })                     letters are lines, seq in ()
+//
+//   live$    -c-d------e-|       c(4) d(5) e(6): live is subscribed first, held while recent runs
+//   recent$  ---a-b-c|           a(2) b(3) c(4): the recent answer arrives later, over the network
+//   output   ---a-b-cd-e-|
+//
+// Recent first, then the held live lines that are newer than the newest recent seq (the live copy
+// of c is already in the recent answer: skipped), then live lines as they come. No gap, no
+// duplicate at the seam; the output completes once both inputs have.
+import { EMPTY, defer, from, of } from 'rxjs';
+import { LogLine } from '../../streams/logLine';
+import { spliceRecent } from '../../streams/spliceRecent';
+import { line, newTestScheduler } from './fixtures';
+
+describe('spliceRecent', () => {
+  let testScheduler: ReturnType<typeof newTestScheduler>;
+  beforeEach(() => {
+    testScheduler = newTestScheduler();
+  });
+
+  it('emits a synchronous recent answer first, then live lines as they come', () => {
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const v = { a: line(1), b: line(2), c: line(3), d: line(4) };
+      const live = hot('-----c-d-|', v);
+      const out$ = spliceRecent(from([v.a, v.b]), live, { maxHeld: 10 });
+      expectObservable(out$).toBe('(ab)-c-d-|', v);
+      expectSubscriptions(live.subscriptions).toBe('^--------!');
+    });
+  });
+
+  it('skips held live lines already in a later recent answer and keeps the newer ones', () => {
+    testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const v = { a: line(2), b: line(3), c: line(4), d: line(5), e: line(6) };
+      const live = hot('-c-d------e-|', v);
+      const recent = cold('---a-b-c|', v);
+      const out$ = spliceRecent(recent, live, { maxHeld: 10 });
+      expectObservable(out$).toBe('---a-b-cd-e-|', v);
+      expectSubscriptions(live.subscriptions).toBe('^-----------!');
+      expectSubscriptions(recent.subscriptions).toBe('^-------!');
+    });
+  });
+
+  it('holds live lines while recent is pending and releases them after it, in arrival order', () => {
+    testScheduler.run(({ cold, hot, expectObservable }) => {
+      const v = { a: line(1), b: line(2), c: line(3), d: line(4) };
+      const live = hot('-b-c------d-', v);
+      const recent = cold('----a|', v);
+      const out$ = spliceRecent(recent, live, { maxHeld: 10 });
+      expectObservable(out$).toBe('----a(bc)-d-', v);
+    });
+  });
+
+  it('leaves no gap: a live line arriving at the moment recent is read is delivered once', () => {
+    testScheduler.run(({ cold, hot, expectObservable }) => {
+      // recent holds seqs 1..3; live 3 is the line that was being ingested while recent was read
+      const v = { a: line(1), b: line(2), c: line(3), d: line(4) };
+      const live = hot('--c-----d-', v);
+      const recent = cold('---(abc|)', v);
+      const out$ = spliceRecent(recent, live, { maxHeld: 10 });
+      expectObservable(out$).toBe('---(abc)d-', v);
+    });
+  });
+
+  it('passes live lines straight through when there is nothing recent', () => {
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const v = { a: line(1), b: line(2) };
+      const live = hot('-a-b-|', v);
+      expectObservable(spliceRecent(EMPTY, live, { maxHeld: 10 })).toBe('-a-b-|', v);
+      expectSubscriptions(live.subscriptions).toBe('^----!');
+    });
+  });
+
+  it('subscribes to live before it asks for recent, so nothing published meanwhile is missed', () => {
+    const order: string[] = [];
+    testScheduler.run(({ expectObservable }) => {
+      const live$ = defer(() => {
+        order.push('live');
+        return EMPTY;
+      });
+      const recent$ = defer(() => {
+        order.push('recent');
+        return of(line(1));
+      });
+      expectObservable(spliceRecent(recent$, live$, { maxHeld: 10 })).toBe('(a|)', { a: line(1) });
+    });
+    expect(order).toEqual(['live', 'recent']);
+  });
+
+  it('drops the oldest held live lines past maxHeld and counts them', () => {
+    const drops: number[] = [];
+    testScheduler.run(({ cold, hot, expectObservable }) => {
+      const v = { x: line(1), a: line(2), b: line(3), c: line(4), d: line(5) };
+      const live = hot('-a-b-c-d---', v);
+      const recent = cold('--------x|', v);
+      const out$ = spliceRecent(recent, live, { maxHeld: 2, onDrop: n => drops.push(n) });
+      expectObservable(out$).toBe('--------x(cd)', v);
+    });
+    expect(drops.reduce((a, b) => a + b, 0)).toBe(2);
+  });
+
+  it('completes after the held lines when live completes while recent is pending', () => {
+    testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const v = { x: line(1), a: line(2) };
+      const live = hot('-a|', v);
+      const recent = cold('---x|', v);
+      expectObservable(spliceRecent(recent, live, { maxHeld: 10 })).toBe('---x(a|)', v);
+      expectSubscriptions(live.subscriptions).toBe('^-!');
+      expectSubscriptions(recent.subscriptions).toBe('^---!');
+    });
+  });
+
+  it('does not complete while live goes on after recent has completed', () => {
+    testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const v = { x: line(1), a: line(2) };
+      const live = hot('-----a--', v);
+      const recent = cold('-x|', v);
+      expectObservable(spliceRecent(recent, live, { maxHeld: 10 }), '^------!').toBe('-x---a--', v);
+      expectSubscriptions(live.subscriptions).toBe('^------!');
+    });
+  });
+
+  it('passes on an error of recent and lets go of live', () => {
+    testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const v = { a: line(2) };
+      const live = hot('-a-----', v);
+      const recent = cold<LogLine>('--#');
+      expectObservable(spliceRecent(recent, live, { maxHeld: 10 })).toBe('--#');
+      expectSubscriptions(live.subscriptions).toBe('^-!');
+    });
+  });
+
+  it('lets go of both inputs when the subscriber unsubscribes', () => {
+    testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const v = { x: line(1), a: line(2) };
+      const live = hot('-a------', v);
+      const recent = cold('------x|', v);
+      expectObservable(spliceRecent(recent, live, { maxHeld: 10 }), '^---!').toBe('-----');
+      expectSubscriptions(live.subscriptions).toBe('^---!');
+      expectSubscriptions(recent.subscriptions).toBe('^---!');
+    });
+  });
+});
