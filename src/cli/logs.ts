@@ -1,4 +1,4 @@
-import { Observable, retry, throwError, timer } from 'rxjs';
+import { NEVER, Observable, fromEvent, retry, takeUntil, throwError, timer } from 'rxjs';
 import { eachValueFrom } from 'rxjs-for-await';
 import WebSocket from 'ws';
 import { decodeEnvelopeJson } from '../envelope/codec';
@@ -14,6 +14,8 @@ export interface LogsOptions {
   readonly colour: boolean;
   /** Reconnect attempts in a row after a connection drops, before giving up. */
   readonly maxReconnects?: number;
+  /** Stops a live tail (it then resolves 0). */
+  readonly signal?: AbortSignal;
   readonly out?: (text: string) => void;
   readonly err?: (text: string) => void;
 }
@@ -129,6 +131,7 @@ export async function logs(opts: LogsOptions): Promise<number> {
         return timer(Math.min(250 * 2 ** (attempt - 1), 10_000));
       },
     }),
+    takeUntil(opts.signal ? fromEvent(opts.signal, 'abort') : NEVER),
   );
 
   try {

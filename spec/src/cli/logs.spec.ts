@@ -1,0 +1,101 @@
+// `loggregator logs` as a library against a real router: live tail, reconnect after a dropped
+// connection without losing or repeating lines, and clear failures.
+import { UdpEmitter } from '../../../src/emitter/udpEmitter';
+import { nowNs } from '../../../src/envelope/envelope';
+import { logs } from '../../../src/cli/logs';
+import { createLogger } from '../../../src/logger';
+import { Router, startRouter } from '../../../src/router/router';
+import { routerConfig } from '../../support/routerConfig';
+import { TcpProxy } from '../../support/tcpProxy';
+
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 20));
+  }
+}
+
+describe('logs', () => {
+  let router: Router;
+  let emitter: UdpEmitter;
+  const send = (app: string, message: string) =>
+    emitter.send({ appId: app, sourceType: 'APP', sourceInstance: '0', messageType: 'OUT', timestamp: nowNs(), message });
+
+  beforeEach(async () => {
+    router = await startRouter(routerConfig(), createLogger('error', 'test'));
+    emitter = new UdpEmitter({ host: '127.0.0.1', port: router.udpAddress.port }, { maxDatagramBytes: 65507 });
+  });
+  afterEach(async () => {
+    await emitter.close();
+    await router.close();
+  });
+
+  it('reconnects after the connection drops and prints every line exactly once', async () => {
+    const proxy = await TcpProxy.start(router.httpAddress.port);
+    const printed: string[] = [];
+    const notices: string[] = [];
+    const abort = new AbortController();
+    const done = logs({
+      app: 'reco',
+      recent: false,
+      json: true,
+      colour: false,
+      target: new URL(`http://127.0.0.1:${proxy.port}`),
+      signal: abort.signal,
+      out: t => printed.push(JSON.parse(t).message),
+      err: t => notices.push(t),
+    });
+    try {
+      const tailClients = async () => (await router.metrics.tailClients.get()).values[0]?.value;
+      await waitFor(async () => (await tailClients()) === 1, 'the tail to connect');
+      for (let i = 0; i < 5; i++) await send('reco', `before ${i}`);
+      await waitFor(() => printed.length === 5, 'the first lines');
+
+      proxy.cut();
+      await waitFor(async () => (await tailClients()) === 0, 'the router to see the client go');
+      // Sent while the client is away: it must get them from the recent lines on reconnect.
+      for (let i = 0; i < 5; i++) await send('reco', `during ${i}`);
+      await waitFor(() => notices.some(n => /reconnecting/.test(n)), 'a reconnect notice');
+      await waitFor(async () => (await tailClients()) === 1 && printed.length >= 10, 'the lines sent while away');
+      for (let i = 0; i < 5; i++) await send('reco', `after ${i}`);
+      await waitFor(() => printed.length >= 15, 'the lines sent after the reconnect');
+      await new Promise(r => setTimeout(r, 100)); // a duplicate would arrive now
+
+      const expected = [0, 1, 2, 3, 4].map(i => `before ${i}`).concat([0, 1, 2, 3, 4].map(i => `during ${i}`), [0, 1, 2, 3, 4].map(i => `after ${i}`));
+      expect(printed).toEqual(expected);
+    } finally {
+      abort.abort();
+      expect(await done).toBe(0);
+      await proxy.close();
+    }
+  });
+
+  it('prints recent lines in the documented format', async () => {
+    await send('fmt', 'hello');
+    await waitFor(async () => (await router.metrics.ingested.get()).values[0]?.value === 1, 'the line to be ingested');
+    const printed: string[] = [];
+    const target = new URL(`http://127.0.0.1:${router.httpAddress.port}`);
+    expect(await logs({ app: 'fmt', recent: true, json: false, colour: false, target, out: t => printed.push(t) })).toBe(0);
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[APP\/0\] OUT hello$/);
+  });
+
+  it('exits non-zero with the router’s reason when the router refuses the tail', async () => {
+    const full = await startRouter(routerConfig({ router: { tail: { maxClients: 1 } } }), createLogger('error', 'test'));
+    const target = new URL(`http://127.0.0.1:${full.httpAddress.port}`);
+    const abort = new AbortController();
+    const first = logs({ app: 'a', recent: false, json: false, colour: false, target, signal: abort.signal, out: () => undefined, err: () => undefined });
+    try {
+      await waitFor(async () => (await full.metrics.tailClients.get()).values[0]?.value === 1, 'the first client to hold the only place');
+      const errors: string[] = [];
+      const code = await logs({ app: 'b', recent: false, json: false, colour: false, target, out: () => undefined, err: t => errors.push(t) });
+      expect(code).toBe(2);
+      expect(errors.join('\n')).toMatch(/router refused: 503 tail client limit of 1 reached/);
+    } finally {
+      abort.abort();
+      expect(await first).toBe(0);
+      await full.close();
+    }
+  });
+});
