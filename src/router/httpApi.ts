@@ -103,13 +103,22 @@ export class HttpApi {
     return this.wss.clients.size;
   }
 
-  /** Closes every tail client with 1001 (going away) and stops the HTTP server. */
-  async close(): Promise<void> {
+  /**
+   * Closes every tail client with 1001 (going away) and stops the HTTP server. Clients that do
+   * not finish the closing handshake, and requests still in flight, are cut after `graceMs`.
+   */
+  async close(graceMs = 1000): Promise<void> {
     for (const ws of this.wss.clients) ws.close(GOING_AWAY, 'router shutting down');
+    let grace: NodeJS.Timeout | undefined;
     await new Promise<void>(resolve => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
+      grace = setTimeout(() => {
+        for (const ws of this.wss.clients) ws.terminate();
+        this.server.closeAllConnections();
+      }, graceMs);
     });
+    clearTimeout(grace);
   }
 
   private refuse(res: ServerResponse, refusal: Refusal): void {
@@ -180,7 +189,8 @@ export class HttpApi {
         recent$,
         {
           appId: query.app,
-          maxQueued: this.opts.maxQueuedLines,
+          // The recent lines are already in memory: they do not count against the client's queue.
+          maxQueued: this.opts.maxQueuedLines + (query.recent ? (query.limit ?? this.opts.linesPerApp) : 0),
           highWaterBytes: this.opts.highWaterBytes,
           keepaliveMs: this.opts.keepaliveMs,
           onDrop: n => this.metrics.dropped.inc({ reason: 'tail_slow_consumer' }, n),

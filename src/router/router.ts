@@ -83,7 +83,8 @@ export async function startRouter(config: Config, logger: Logger): Promise<Route
     close: async () => {
       await udp.close();
       ingestion.unsubscribe();
-      await http.close();
+      // Half the shutdown budget for clients to close cleanly; then they are cut.
+      await http.close((opts.shutdownSeconds * 1000) / 2);
     },
   };
 }

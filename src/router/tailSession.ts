@@ -1,4 +1,4 @@
-import { Observable, Subject, Subscription, fromEvent } from 'rxjs';
+import { Observable, Subject, Subscription, fromEventPattern } from 'rxjs';
 import WebSocket from 'ws';
 import { keepalive } from '../../streams/keepalive';
 import { LogLine } from '../../streams/logLine';
@@ -35,7 +35,7 @@ export function runTailSession(
   // Grant the next line while the socket has room; past the high-water mark, only once the
   // frame just sent has been handed to the kernel.
   const send = (line: LogLine): void => {
-    const json = line.json;
+    const json = line.json; // its length in characters stands in for bytes: a bound, not an exact count
     if (ws.bufferedAmount + json.length < opts.highWaterBytes) {
       ws.send(json);
       credit$.next(1);
@@ -56,7 +56,14 @@ export function runTailSession(
     }),
   );
   session.add(
-    keepalive(fromEvent(ws, 'pong'), { intervalMs: opts.keepaliveMs }).subscribe({
+    // Not fromEvent: it would use ws's addEventListener, which knows no 'pong' event.
+    keepalive(
+      fromEventPattern(
+        handler => ws.on('pong', handler),
+        handler => ws.off('pong', handler),
+      ),
+      { intervalMs: opts.keepaliveMs },
+    ).subscribe({
       next: () => ws.ping(),
       error: err => {
         logger.info('dropping unresponsive tail client', { app: opts.appId, reason: String(err.message) });

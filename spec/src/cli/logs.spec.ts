@@ -7,14 +7,8 @@ import { createLogger } from '../../../src/logger';
 import { Router, startRouter } from '../../../src/router/router';
 import { routerConfig } from '../../support/routerConfig';
 import { TcpProxy } from '../../support/tcpProxy';
+import { waitFor } from '../../support/waitFor';
 
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 20));
-  }
-}
 
 describe('logs', () => {
   let router: Router;
@@ -48,18 +42,18 @@ describe('logs', () => {
     });
     try {
       const tailClients = async () => (await router.metrics.tailClients.get()).values[0]?.value;
-      await waitFor(async () => (await tailClients()) === 1, 'the tail to connect');
+      await waitFor(async () => (await tailClients()) === 1, { what: 'the tail to connect', timeoutMs: 10_000 });
       for (let i = 0; i < 5; i++) await send('reco', `before ${i}`);
-      await waitFor(() => printed.length === 5, 'the first lines');
+      await waitFor(() => printed.length === 5, { what: 'the first lines', timeoutMs: 10_000 });
 
       proxy.cut();
-      await waitFor(async () => (await tailClients()) === 0, 'the router to see the client go');
+      await waitFor(async () => (await tailClients()) === 0, { what: 'the router to see the client go', timeoutMs: 10_000 });
       // Sent while the client is away: it must get them from the recent lines on reconnect.
       for (let i = 0; i < 5; i++) await send('reco', `during ${i}`);
-      await waitFor(() => notices.some(n => /reconnecting/.test(n)), 'a reconnect notice');
-      await waitFor(async () => (await tailClients()) === 1 && printed.length >= 10, 'the lines sent while away');
+      await waitFor(() => notices.some(n => /reconnecting/.test(n)), { what: 'a reconnect notice', timeoutMs: 10_000 });
+      await waitFor(async () => (await tailClients()) === 1 && printed.length >= 10, { what: 'the lines sent while away', timeoutMs: 10_000 });
       for (let i = 0; i < 5; i++) await send('reco', `after ${i}`);
-      await waitFor(() => printed.length >= 15, 'the lines sent after the reconnect');
+      await waitFor(() => printed.length >= 15, { what: 'the lines sent after the reconnect', timeoutMs: 10_000 });
       await new Promise(r => setTimeout(r, 100)); // a duplicate would arrive now
 
       const expected = [0, 1, 2, 3, 4].map(i => `before ${i}`).concat([0, 1, 2, 3, 4].map(i => `during ${i}`), [0, 1, 2, 3, 4].map(i => `after ${i}`));
@@ -73,7 +67,7 @@ describe('logs', () => {
 
   it('prints recent lines in the documented format', async () => {
     await send('fmt', 'hello');
-    await waitFor(async () => (await router.metrics.ingested.get()).values[0]?.value === 1, 'the line to be ingested');
+    await waitFor(async () => (await router.metrics.ingested.get()).values[0]?.value === 1, { what: 'the line to be ingested', timeoutMs: 10_000 });
     const printed: string[] = [];
     const target = new URL(`http://127.0.0.1:${router.httpAddress.port}`);
     expect(await logs({ app: 'fmt', recent: true, json: false, colour: false, target, out: t => printed.push(t) })).toBe(0);
@@ -87,7 +81,7 @@ describe('logs', () => {
     const abort = new AbortController();
     const first = logs({ app: 'a', recent: false, json: false, colour: false, target, signal: abort.signal, out: () => undefined, err: () => undefined });
     try {
-      await waitFor(async () => (await full.metrics.tailClients.get()).values[0]?.value === 1, 'the first client to hold the only place');
+      await waitFor(async () => (await full.metrics.tailClients.get()).values[0]?.value === 1, { what: 'the first client to hold the only place', timeoutMs: 10_000 });
       const errors: string[] = [];
       const code = await logs({ app: 'b', recent: false, json: false, colour: false, target, out: () => undefined, err: t => errors.push(t) });
       expect(code).toBe(2);
