@@ -6,7 +6,7 @@ import { parseUdpTarget } from '../emitter/udpEmitter';
 import { isValidAppId } from '../envelope/codec';
 import { emit } from './emit';
 import { logs } from './logs';
-import { serve } from './serve';
+import { agent, serve } from './serve';
 
 const USAGE = 2;
 
@@ -64,6 +64,27 @@ program
   .description('run the router (UDP ingest, HTTP /recent, websocket /tail) until SIGTERM or SIGINT')
   .option('--config <file>', 'JSON config file, merged over config/default.json')
   .action(async (opts: { config?: string }) => serve(config(opts.config)));
+
+program
+  .command('agent')
+  .description("watch a DEA's instances.json and send every instance's stdout/stderr lines to the routers")
+  .option('--instances <path>', 'the instances.json to watch (default: agent.instancesPath from config)')
+  .option('--router <host:port...>', 'router UDP address; repeat for several (default: agent.routers from config)')
+  .option('--config <file>', 'JSON config file')
+  .action(async (opts: { instances?: string; router?: string[]; config?: string }) => {
+    const cfg = config(opts.config);
+    const instancesPath = opts.instances ?? cfg.agent.instancesPath;
+    if (instancesPath === null || instancesPath === '') fail('no instances file: give --instances PATH or set agent.instancesPath');
+    const routers = opts.router ?? cfg.agent.routers;
+    for (const r of routers) {
+      try {
+        parseUdpTarget(r);
+      } catch (err) {
+        fail((err as Error).message);
+      }
+    }
+    await agent({ ...cfg, agent: { ...cfg.agent, instancesPath, routers } });
+  });
 
 program
   .command('logs')

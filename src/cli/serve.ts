@@ -1,56 +1,58 @@
 import { AddressInfo } from 'node:net';
+import { startAgent } from '../agent/agent';
 import { Config } from '../config/loadConfig';
 import { createLogger } from '../logger';
 import { startRouter } from '../router/router';
+import { Component, describeStartError, runUntilSignalled } from './lifecycle';
 
-function hostPort(a: AddressInfo): string {
+export function hostPort(a: AddressInfo): string {
   return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
-/** `loggregator serve`: a router until SIGTERM/SIGINT, then a bounded clean shutdown (exit 0). */
+/**
+ * `loggregator serve`: a router, and an agent when an instances file is configured, until
+ * SIGTERM/SIGINT, then a bounded clean shutdown (exit 0).
+ */
 export async function serve(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel, 'router');
-  let router;
+  const logger = createLogger(config.logLevel, 'serve');
+  const components: Component[] = [];
   try {
-    router = await startRouter(config, logger);
+    const router = await startRouter(config, logger.child({ component: 'router' }));
+    components.push({ name: 'router', close: () => router.close() });
+    logger.info('router listening', {
+      udp: hostPort(router.udpAddress),
+      http: `http://${hostPort(router.httpAddress)}`,
+      signed: config.sharedSecret !== null,
+    });
+    if (config.agent.instancesPath !== null) {
+      // The embedded agent feeds this process's router, wherever its port ended up.
+      const udp = router.udpAddress;
+      const host = udp.address === '0.0.0.0' ? '127.0.0.1' : udp.address === '::' ? '::1' : udp.address;
+      const routers = [hostPort({ ...udp, address: host })];
+      const agent = await startAgent({ ...config, agent: { ...config.agent, routers } }, logger.child({ component: 'agent' }));
+      components.push({ name: 'agent', close: () => agent.close() });
+      logger.info('agent watching', { instances: config.agent.instancesPath, routers, http: `http://${hostPort(agent.httpAddress)}` });
+    }
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const hint = e.code === 'EADDRINUSE' ? ': the port is taken; set another in the config or with LOGGREGATOR_ROUTER_*_PORT' : '';
-    logger.error(`cannot start the router: ${e.message}${hint}`);
+    logger.error(describeStartError(components.length === 0 ? 'router' : 'agent', err));
+    await Promise.all(components.map(c => c.close()));
     process.exitCode = 1;
     return;
   }
-  const started = router;
-  logger.info('router listening', {
-    udp: hostPort(started.udpAddress),
-    http: `http://${hostPort(started.httpAddress)}`,
-    signed: config.sharedSecret !== null,
-  });
+  runUntilSignalled(components, logger, config.router.shutdownSeconds);
+}
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      logger.warn(`${signal} again: exiting now`);
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info('shutting down', { signal });
-    const deadline = setTimeout(() => {
-      logger.warn('shutdown took too long; exiting anyway', { seconds: config.router.shutdownSeconds });
-      process.exit(0);
-    }, config.router.shutdownSeconds * 1000);
-    deadline.unref();
-    started.close().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      err => {
-        logger.error('error while shutting down', { error: String(err) });
-        process.exit(0);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+/** `loggregator agent`: the agent alone. */
+export async function agent(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel, 'agent');
+  let started;
+  try {
+    started = await startAgent(config, logger);
+  } catch (err) {
+    logger.error(describeStartError('agent', err));
+    process.exitCode = 1;
+    return;
+  }
+  logger.info('agent watching', { instances: config.agent.instancesPath, routers: config.agent.routers, http: `http://${hostPort(started.httpAddress)}` });
+  runUntilSignalled([{ name: 'agent', close: () => started.close() }], logger, config.router.shutdownSeconds);
 }

@@ -15,6 +15,15 @@ export interface Config {
     tail: { maxClients: number; maxQueuedLines: number; socketHighWaterBytes: number; keepaliveSeconds: number };
     shutdownSeconds: number;
   };
+  agent: {
+    instancesPath: string | null;
+    routers: string[];
+    settleMs: number;
+    maxLineChars: number;
+    reconnect: { initialMs: number; maxMs: number };
+    maxQueuedDatagrams: number;
+    http: { host: string; port: number };
+  };
 }
 
 /** A configuration that cannot be used; the message names the key and why. */
@@ -60,6 +69,7 @@ function merge(base: Json, override: Json): Json {
 
 function envValue(key: EnvKey, raw: string): Json {
   if (key.types.includes('null') && raw === '') return null;
+  if (key.types.includes('array')) return raw.split(',').map(item => item.trim()).filter(item => item !== '');
   if (key.types.includes('integer') || key.types.includes('number')) {
     const n = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(n)) {

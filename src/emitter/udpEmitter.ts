@@ -1,5 +1,6 @@
 import { createSocket, Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { rendezvousPick } from '../../streams/rendezvousHash';
 import { encodeDatagram } from '../envelope/codec';
 import { Envelope } from '../envelope/envelope';
 import { splitMessage } from '../envelope/splitMessage';
@@ -11,13 +12,17 @@ export interface UdpTarget {
 
 export interface UdpEmitterOptions {
   readonly secret?: string;
-  /** The router's datagram limit: longer messages are split into several envelopes. */
+  /** The routers' datagram limit: longer messages are split into several envelopes. */
   readonly maxDatagramBytes: number;
+  /** Datagrams waiting in the socket's send queue before `emit` drops new ones (counted). */
+  readonly maxQueuedDatagrams?: number;
+  /** Told of every datagram `emit` dropped (send queue full) or could not send. */
+  readonly onDropped?: (reason: 'send_queue_full' | 'send_error', count: number) => void;
 }
 
 /** Parses `HOST:PORT` or `[V6]:PORT`; throws a message a person can act on. */
 export function parseUdpTarget(text: string): UdpTarget {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):([0-9]{1,5})$/.exec(text);
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):([0-9]{1,5})$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
   if (!m || port < 1 || port > 65535) {
     throw new Error(`invalid router address ${JSON.stringify(text)}: expected HOST:PORT, e.g. 127.0.0.1:3456`);
@@ -25,30 +30,101 @@ export function parseUdpTarget(text: string): UdpTarget {
   return { host: m[1] ?? m[2], port };
 }
 
-/** Sends envelopes to a router over UDP, signed when a secret is configured. */
+function targetId(t: UdpTarget): string {
+  return `${t.host}:${t.port}`;
+}
+
+/**
+ * Sends envelopes to routers over UDP, signed when a secret is configured. With several routers,
+ * each app's lines go to one of them, chosen by rendezvous hashing of the app id, so an app's
+ * lines stay in order on one router and a router joining or leaving moves only its share.
+ */
 export class UdpEmitter {
-  private readonly socket: Socket;
+  private readonly sockets = new Map<'udp4' | 'udp6', Socket>();
+  private routers: readonly UdpTarget[];
+  private readonly owners = new Map<string, UdpTarget>();
 
   constructor(
-    private readonly target: UdpTarget,
+    routers: UdpTarget | readonly UdpTarget[],
     private readonly opts: UdpEmitterOptions,
   ) {
-    this.socket = createSocket(isIPv6(target.host) ? 'udp6' : 'udp4');
+    this.routers = Array.isArray(routers) ? routers : [routers as UdpTarget];
   }
 
-  /** Resolves once every datagram of the envelope was handed to the kernel. */
+  /** Follows a new router set; apps whose owner changed move, the others stay. */
+  setRouters(routers: readonly UdpTarget[]): void {
+    this.routers = routers;
+    this.owners.clear();
+  }
+
+  /** The router that owns an app's lines now. */
+  routerFor(appId: string): UdpTarget | undefined {
+    let owner = this.owners.get(appId);
+    if (owner === undefined) {
+      owner = rendezvousPick(appId, this.routers, targetId);
+      if (owner === undefined) return undefined;
+      if (this.owners.size >= 100_000) this.owners.clear(); // a bounded memo, not state
+      this.owners.set(appId, owner);
+    }
+    return owner;
+  }
+
+  private socketFor(target: UdpTarget): Socket {
+    const type = isIPv6(target.host) ? 'udp6' : 'udp4';
+    let socket = this.sockets.get(type);
+    if (!socket) {
+      socket = createSocket(type);
+      socket.on('error', () => undefined); // per-send errors arrive in the send callbacks
+      this.sockets.set(type, socket);
+    }
+    return socket;
+  }
+
+  private datagrams(e: Envelope): Buffer[] {
+    return splitMessage(e, this.opts.maxDatagramBytes, this.opts.secret).map(part => encodeDatagram(part, this.opts.secret));
+  }
+
+  /** Resolves once every datagram of the envelope was handed to the kernel (for CLIs). */
   async send(e: Envelope): Promise<number> {
-    const parts = splitMessage(e, this.opts.maxDatagramBytes, this.opts.secret);
-    for (const part of parts) {
-      const datagram = encodeDatagram(part, this.opts.secret);
+    const target = this.routerFor(e.appId);
+    if (!target) throw new Error('no router to send to');
+    const socket = this.socketFor(target);
+    const datagrams = this.datagrams(e);
+    for (const datagram of datagrams) {
       await new Promise<void>((resolve, reject) =>
-        this.socket.send(datagram, this.target.port, this.target.host, err => (err ? reject(err) : resolve())),
+        socket.send(datagram, target.port, target.host, err => (err ? reject(err) : resolve())),
       );
     }
-    return parts.length;
+    return datagrams.length;
+  }
+
+  /**
+   * Sends without waiting (for the agent's steady flow). The socket's send queue is bounded:
+   * when the kernel cannot take datagrams as fast as they come, new ones are dropped and counted
+   * rather than queued without limit.
+   */
+  emit(e: Envelope): void {
+    const target = this.routerFor(e.appId);
+    if (!target) {
+      this.opts.onDropped?.('send_error', 1);
+      return;
+    }
+    const socket = this.socketFor(target);
+    const max = this.opts.maxQueuedDatagrams ?? 10_000;
+    for (const datagram of this.datagrams(e)) {
+      if (socket.getSendQueueCount() >= max) {
+        this.opts.onDropped?.('send_queue_full', 1);
+        continue;
+      }
+      socket.send(datagram, target.port, target.host, err => {
+        if (err) this.opts.onDropped?.('send_error', 1);
+      });
+    }
   }
 
   close(): Promise<void> {
-    return new Promise(resolve => this.socket.close(() => resolve()));
+    const closing = [...this.sockets.values()].map(s => new Promise<void>(resolve => s.close(() => resolve())));
+    this.sockets.clear();
+    return Promise.all(closing).then(() => undefined);
   }
 }

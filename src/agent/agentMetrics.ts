@@ -1,0 +1,45 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The agent's self metrics, in their own registry. */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly lines = new Counter<'stream'>({
+    name: 'loggregator_agent_lines_total',
+    help: 'Lines read from instance sockets, by stream.',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+  readonly dropped = new Counter<'reason'>({
+    name: 'loggregator_agent_dropped_total',
+    help: 'Datagrams not sent, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly instancesRejected = new Counter<'reason'>({
+    name: 'loggregator_agent_instances_file_rejected_total',
+    help: 'Reads of instances.json that could not be used (the running set was kept), by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly reconnects = new Counter<'stream'>({
+    name: 'loggregator_agent_socket_reconnects_total',
+    help: 'Instance socket connections retried (missing, refused, broken or ended).',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+  readonly instances = new Gauge({
+    name: 'loggregator_agent_instances',
+    help: 'Instances being read.',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    ['stdout', 'stderr'].forEach(stream => {
+      this.lines.inc({ stream }, 0);
+      this.reconnects.inc({ stream }, 0);
+    });
+    ['send_queue_full', 'send_error'].forEach(reason => this.dropped.inc({ reason }, 0));
+    ['unreadable', 'not_json', 'invalid'].forEach(reason => this.instancesRejected.inc({ reason }, 0));
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
