@@ -189,6 +189,7 @@ export class HttpApi {
         recent$,
         {
           appId: query.app,
+          socket,
           // The recent lines are already in memory: they do not count against the client's queue.
           maxQueued: this.opts.maxQueuedLines + (query.recent ? (query.limit ?? this.opts.linesPerApp) : 0),
           highWaterBytes: this.opts.highWaterBytes,

@@ -1,0 +1,303 @@
+// Helper processes of the benchmark, forked by run.ts with one role each:
+//   sink    a bare dgram receiver that only counts datagrams (the raw ceiling)
+//   sender  paces bench lines at a target rate to a UDP port
+//   tails   N websocket tail clients that count, check and time every line they receive
+// Each answers requests over the IPC channel and exits when its parent goes away.
+import { createSocket, Socket } from 'node:dgram';
+import WebSocket from 'ws';
+import { DatagramTemplate, LatencySummary, Reply, Request, SendArgs, SendResult, TailStats, logTexts, monotonicNs, parseFrame } from './proto';
+
+type Handler = (args: any) => unknown;
+
+function serve(handlers: Record<string, Handler>): void {
+  process.on('message', async (m: Request) => {
+    let reply: Reply;
+    try {
+      const handler = handlers[m.cmd];
+      if (!handler) throw new Error(`unknown command ${m.cmd}`);
+      reply = { id: m.id, ok: true, result: await handler(m.args) };
+    } catch (err) {
+      reply = { id: m.id, ok: false, error: (err as Error).stack ?? String(err) };
+    }
+    process.send?.(reply);
+  });
+  // The parent is gone (or closed the channel): nothing left to do here.
+  process.on('disconnect', () => process.exit(0));
+  process.send?.({ id: 0, ok: true, result: 'ready' } satisfies Reply);
+}
+
+const RECV_BUFFER_BYTES = 8 * 1024 * 1024; // what the router asks for by default
+
+// --- sink -----------------------------------------------------------------------------------
+
+function sink(): void {
+  const socket = createSocket('udp4');
+  let count = 0;
+  let lastRecvNs = 0;
+  socket.on('message', () => {
+    count++;
+    lastRecvNs = monotonicNs();
+  });
+  socket.on('error', () => undefined);
+  socket.bind(0, '127.0.0.1', () => {
+    try {
+      socket.setRecvBufferSize(RECV_BUFFER_BYTES);
+    } catch {
+      // the kernel caps it; same for the router
+    }
+    serve({
+      address: () => ({ port: socket.address().port, recvBufferBytes: socket.getRecvBufferSize() }),
+      count: () => ({ count, lastRecvNs }),
+    });
+  });
+}
+
+// --- sender ---------------------------------------------------------------------------------
+
+const TEXTS = logTexts(256).map(t => Buffer.from(t, 'latin1'));
+
+function connect(port: number): Promise<Socket> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.connect(port, '127.0.0.1', () => {
+      socket.off('error', reject);
+      try {
+        socket.setSendBufferSize(4 * 1024 * 1024);
+      } catch {
+        // capped by the kernel
+      }
+      resolve(socket);
+    });
+  });
+}
+
+async function send(a: SendArgs): Promise<SendResult> {
+  const socket = await connect(a.port);
+  let sendErrors = 0;
+  socket.on('error', () => sendErrors++);
+  const templates: DatagramTemplate[] = [];
+  if (a.appCount <= 1) templates.push(new DatagramTemplate(a.appPrefix));
+  else for (let i = 0; i < a.appCount; i++) templates.push(new DatagramTemplate(`${a.appPrefix}${i}`));
+
+  // Never more than 2 ms worth of lines in one burst: a stall is caught up over several slots.
+  const maxBurst = Math.max(1, Math.ceil(a.rate * 0.002));
+  return new Promise<SendResult>(resolve => {
+    const t0 = process.hrtime.bigint();
+    const deadline = t0 + BigInt(Math.round(a.maxMs * 1e6));
+    let sent = 0;
+    let maxBacklog = 0;
+    let lastNs = t0;
+    const finish = () => {
+      const elapsedMs = Number(lastNs - t0) / 1e6;
+      socket.close();
+      resolve({
+        sent,
+        elapsedMs,
+        lastSendNs: Number(lastNs),
+        achievedRate: elapsedMs > 0 ? (sent / elapsedMs) * 1000 : 0,
+        maxBacklog,
+        sendErrors,
+      });
+    };
+    const tick = () => {
+      const now = process.hrtime.bigint();
+      const due = Math.min(a.count, Math.floor((Number(now - t0) * a.rate) / 1e9) + 1);
+      const backlog = due - sent;
+      if (backlog > maxBacklog) maxBacklog = backlog;
+      const n = Math.min(backlog, maxBurst);
+      for (let k = 0; k < n; k++) {
+        const seq = a.seqStart + sent;
+        const template = templates[seq % templates.length];
+        const datagram = template.stamp(seq, monotonicNs(), TEXTS[seq % TEXTS.length]);
+        try {
+          // No callback: with one, node defers every send's completion (about 2x the cost);
+          // errors still arrive as 'error' events, counted above.
+          socket.send(datagram);
+        } catch {
+          sendErrors++;
+        }
+        sent++;
+      }
+      lastNs = process.hrtime.bigint();
+      if (sent >= a.count || lastNs > deadline) {
+        setImmediate(finish);
+      } else if (due - sent > 0) {
+        setImmediate(tick);
+      } else {
+        setTimeout(tick, 1);
+      }
+    };
+    tick();
+  });
+}
+
+function sender(): void {
+  serve({ send: (a: SendArgs) => send(a) });
+}
+
+// --- tails ----------------------------------------------------------------------------------
+
+interface ClientState {
+  ws: WebSocket;
+  open: boolean;
+  frames: number;
+  distinct: number;
+  notices: number;
+  duplicates: number;
+  outOfOrder: number;
+  lastSeq: number;
+  seen: Uint8Array;
+}
+
+function tails(): void {
+  let clients: ClientState[] = [];
+  let expected = 0;
+  let seqBase = 0;
+  let recordLatency = false;
+  let latencies = new Float64Array(0);
+  let latencyCount = 0;
+  let firstRecvNs = 0;
+  let lastRecvNs = 0;
+  let cpuAtArm = process.cpuUsage();
+
+  const onFrame = (c: ClientState, data: Buffer) => {
+    const nowNs = monotonicNs();
+    if (firstRecvNs === 0) firstRecvNs = nowNs;
+    lastRecvNs = nowNs;
+    c.frames++;
+    const line = parseFrame(data);
+    if (!line) {
+      c.notices++;
+      return;
+    }
+    const i = line.seq - seqBase;
+    if (i < 0 || i >= c.seen.length) return; // not this trial's
+    if (c.seen[i]) c.duplicates++;
+    else {
+      c.seen[i] = 1;
+      c.distinct++;
+    }
+    if (line.seq < c.lastSeq) c.outOfOrder++;
+    c.lastSeq = line.seq;
+    if (recordLatency && latencyCount < latencies.length) latencies[latencyCount++] = nowNs - line.sentNs;
+  };
+
+  const closeAll = async () => {
+    const closing = clients.map(
+      c =>
+        new Promise<void>(resolve => {
+          if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+          const t = setTimeout(() => {
+            c.ws.terminate();
+            resolve();
+          }, 1000);
+          c.ws.once('close', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          c.ws.close();
+        }),
+    );
+    clients = [];
+    await Promise.all(closing);
+  };
+
+  const connectAll = async (a: { url: string; n: number; timeoutMs: number }) => {
+    await closeAll();
+    const opened = Array.from({ length: a.n }, () => {
+      const ws = new WebSocket(a.url, { perMessageDeflate: false, skipUTF8Validation: true });
+      const c: ClientState = {
+        ws,
+        open: false,
+        frames: 0,
+        distinct: 0,
+        notices: 0,
+        duplicates: 0,
+        outOfOrder: 0,
+        lastSeq: -1,
+        seen: new Uint8Array(0),
+      };
+      clients.push(c);
+      ws.on('message', (data: Buffer) => onFrame(c, data));
+      ws.on('close', () => (c.open = false));
+      return new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`tail client did not open within ${a.timeoutMs} ms`)), a.timeoutMs);
+        ws.once('open', () => {
+          clearTimeout(t);
+          c.open = true;
+          resolve();
+        });
+        ws.once('error', err => {
+          clearTimeout(t);
+          reject(err);
+        });
+        ws.once('unexpected-response', (_req, res) => {
+          clearTimeout(t);
+          reject(new Error(`tail refused: HTTP ${res.statusCode}`));
+        });
+      });
+    });
+    await Promise.all(opened);
+    return clients.length;
+  };
+
+  const arm = (a: { expected: number; seqBase: number; recordLatency: boolean }) => {
+    expected = a.expected;
+    seqBase = a.seqBase;
+    recordLatency = a.recordLatency;
+    latencies = new Float64Array(a.recordLatency ? a.expected * Math.max(1, clients.length) : 0);
+    latencyCount = 0;
+    firstRecvNs = lastRecvNs = 0;
+    cpuAtArm = process.cpuUsage();
+    for (const c of clients) {
+      c.frames = c.distinct = c.notices = c.duplicates = c.outOfOrder = 0;
+      c.lastSeq = -1;
+      c.seen = new Uint8Array(a.expected);
+    }
+    return true;
+  };
+
+  const stats = (): TailStats => {
+    let minDistinct = Infinity;
+    let maxDistinct = 0;
+    let s = { complete: 0, totalFrames: 0, notices: 0, duplicates: 0, outOfOrder: 0, open: 0 };
+    for (const c of clients) {
+      minDistinct = Math.min(minDistinct, c.distinct);
+      maxDistinct = Math.max(maxDistinct, c.distinct);
+      if (c.distinct === expected) s.complete++;
+      if (c.open) s.open++;
+      s.totalFrames += c.frames;
+      s.notices += c.notices;
+      s.duplicates += c.duplicates;
+      s.outOfOrder += c.outOfOrder;
+    }
+    const cpu = process.cpuUsage(cpuAtArm);
+    return {
+      clients: clients.length,
+      ...s,
+      minDistinct: clients.length ? minDistinct : 0,
+      maxDistinct,
+      firstRecvNs,
+      lastRecvNs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    };
+  };
+
+  const latency = (): LatencySummary => {
+    const a = latencies.slice(0, latencyCount).sort();
+    const q = (p: number) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] / 1e6 : NaN);
+    return { n: a.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999), max: a.length ? a[a.length - 1] / 1e6 : NaN };
+  };
+
+  serve({ connect: connectAll, arm, stats, latency, close: closeAll });
+}
+
+const role = process.argv[2];
+if (role === 'sink') sink();
+else if (role === 'sender') sender();
+else if (role === 'tails') tails();
+else {
+  process.stderr.write(`bench child: unknown role ${role}\n`);
+  process.exit(2);
+}

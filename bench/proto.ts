@@ -1,0 +1,236 @@
+// Shared by the bench parent (run.ts) and its helper children (child.ts): the IPC protocol,
+// the shape of a bench line, and the datagram templates the sender stamps.
+import { ChildProcess } from 'node:child_process';
+import { encodeDatagram } from '../src/envelope/codec';
+
+// --- the bench line -------------------------------------------------------------------------
+//
+// Every message is exactly MESSAGE_BYTES ASCII bytes:
+//   "#" + seq (10 digits) + " t" + send time (20 digits, process.hrtime.bigint() ns) + " " + text
+// Fixed widths let the sender stamp a pre-encoded datagram in place (a copy and three writes per
+// line, so the sender is cheap and is the same for the bare receiver and the router), and let a
+// tail client read seq and send time out of a frame without JSON.parse.
+
+export const MESSAGE_BYTES = 120;
+const SEQ_DIGITS = 10;
+const TIME_DIGITS = 20;
+const HEAD = 1 + SEQ_DIGITS + 2 + TIME_DIGITS + 1; // "#SSSSSSSSSS tTTTTTTTTTTTTTTTTTTTT "
+export const TEXT_BYTES = MESSAGE_BYTES - HEAD; // 86
+const SEQ_OFFSET = 1;
+const TIME_OFFSET = 1 + SEQ_DIGITS + 2;
+
+/** Mulberry32: a small deterministic PRNG, so every run sends the same texts. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Realistic application log text, TEXT_BYTES long, with no character JSON escapes (no quotes,
+ * backslashes or control characters), so it can be written into an encoded datagram as is.
+ */
+export function logTexts(count: number, seed = 42): string[] {
+  const r = prng(seed);
+  const int = (n: number) => Math.floor(r() * n);
+  const hex = (n: number) => Array.from({ length: n }, () => '0123456789abcdef'[int(16)]).join('');
+  const pick = <T>(xs: T[]) => xs[int(xs.length)];
+  const ts = () => `2024-05-14T09:${String(int(60)).padStart(2, '0')}:${String(int(60)).padStart(2, '0')}.${String(int(1000)).padStart(3, '0')}Z`;
+  const makers: Array<() => string> = [
+    () => `${ts()} INFO  [http-nio-8080-exec-${int(200)}] c.e.orders.OrderController - GET /api/v2/orders/${int(99999)} -> 200 in ${int(400)} ms`,
+    () => `${ts()} WARN  [pool-3-thread-${int(16)}] c.e.payments.RetryPolicy - retry ${int(5) + 1}/5 for charge ch_${hex(12)} after timeout`,
+    () => `${ts()} ERROR [main] c.e.inventory.StockSync - sync failed for sku=${pick(['A', 'B', 'K', 'Z'])}${int(99999)}: connection reset by peer`,
+    () => `10.0.${int(255)}.${int(255)} - - [14/May/2024:09:21:${String(int(60)).padStart(2, '0')} +0000] GET /assets/app.${hex(8)}.js HTTP/1.1 200 ${int(90000)} ua=Mozilla/5.0`,
+    () => `level=info ts=${ts()} caller=worker.go:${int(400)} msg=job finished queue=${pick(['emails', 'thumbs', 'billing'])} job_id=${hex(16)} took=${int(900)}ms`,
+    () => `{level:debug,logger:cache,msg:miss,key:user:${int(999999)}:profile,ttl:${int(3600)},node:redis-${int(6)},span:${hex(16)}}`,
+  ];
+  const out: string[] = [];
+  while (out.length < count) {
+    let text = pick(makers)();
+    while (text.length < TEXT_BYTES) text += ` req=${hex(16)}`;
+    out.push(text.slice(0, TEXT_BYTES));
+  }
+  return out;
+}
+
+const PLACEHOLDER = '#' + 'S'.repeat(SEQ_DIGITS) + ' t' + 'T'.repeat(TIME_DIGITS) + ' ' + 'X'.repeat(TEXT_BYTES);
+
+/** One app's encoded datagram with a placeholder message; `stamp` fills in a copy of it. */
+export class DatagramTemplate {
+  readonly bytes: Buffer;
+  private readonly messageAt: number;
+
+  constructor(appId: string) {
+    this.bytes = encodeDatagram({
+      appId,
+      sourceType: 'APP',
+      sourceInstance: '0',
+      messageType: 'OUT',
+      timestamp: (BigInt(Date.now()) * 1_000_000n).toString(),
+      message: PLACEHOLDER,
+    });
+    this.messageAt = this.bytes.indexOf(PLACEHOLDER, 0, 'latin1');
+    if (this.messageAt < 0) throw new Error('placeholder not found in the encoded datagram');
+  }
+
+  /** A new datagram: this app's, with message "#seq tTIME text" (time: ns, below 2^53). */
+  stamp(seq: number, timeNs: number, text: Buffer): Buffer {
+    const b = Buffer.allocUnsafe(this.bytes.length);
+    this.bytes.copy(b);
+    const m = this.messageAt;
+    writeDigits(b, m + SEQ_OFFSET, SEQ_DIGITS, seq);
+    writeDigits(b, m + TIME_OFFSET, TIME_DIGITS, timeNs);
+    text.copy(b, m + HEAD);
+    return b;
+  }
+}
+
+/** Writes a non-negative integer below 2^53 as `width` zero-padded decimal digits. */
+function writeDigits(b: Buffer, at: number, width: number, value: number): void {
+  let v = Math.floor(value);
+  for (let i = at + width - 1; i >= at; i--) {
+    const q = Math.floor(v / 10);
+    b[i] = 48 + (v - q * 10);
+    v = q;
+  }
+}
+
+/** Now, in ns on the host's monotonic clock (CLOCK_MONOTONIC: the same in every process). */
+export function monotonicNs(): number {
+  return Number(process.hrtime.bigint());
+}
+
+const MESSAGE_KEY = Buffer.from('"message":"#', 'latin1');
+
+function digits(b: Buffer, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const c = b[i] - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** Seq and send time (ns) of a tail frame that carries a bench line; undefined for any other. */
+export function parseFrame(frame: Buffer): { seq: number; sentNs: number } | undefined {
+  const i = frame.indexOf(MESSAGE_KEY);
+  if (i < 0) return undefined;
+  const m = i + MESSAGE_KEY.length - 1; // at '#'
+  const seq = digits(frame, m + SEQ_OFFSET, SEQ_DIGITS);
+  const sentNs = digits(frame, m + TIME_OFFSET, TIME_DIGITS);
+  if (seq < 0 || sentNs < 0) return undefined;
+  return { seq, sentNs };
+}
+
+// --- IPC ------------------------------------------------------------------------------------
+
+export interface Request {
+  readonly id: number;
+  readonly cmd: string;
+  readonly args?: unknown;
+}
+
+export interface Reply {
+  readonly id: number;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+/** Sender: send `count` lines at `rate` lines/s to 127.0.0.1:port. */
+export interface SendArgs {
+  readonly port: number;
+  readonly rate: number;
+  readonly count: number;
+  /** Lines go round-robin to apps `${appPrefix}${i}` for i < appCount, or all to appPrefix when appCount is 1. */
+  readonly appPrefix: string;
+  readonly appCount: number;
+  /** First seq; lines are numbered seqStart, seqStart+1, ... */
+  readonly seqStart: number;
+  /** Hard limit on the run's length; the sender stops there even if it is behind. */
+  readonly maxMs: number;
+}
+
+export interface SendResult {
+  readonly sent: number;
+  /** From the first send to the last, ms. */
+  readonly elapsedMs: number;
+  /** Lines/s actually achieved (sent / elapsed). */
+  readonly achievedRate: number;
+  /** When the last line was sent (monotonicNs()). */
+  readonly lastSendNs: number;
+  /** Largest backlog the pacing loop saw, in lines (how far it fell behind the schedule). */
+  readonly maxBacklog: number;
+  /** Send calls that threw or reported errors (ENOBUFS etc). */
+  readonly sendErrors: number;
+}
+
+export interface TailStats {
+  readonly clients: number;
+  readonly open: number;
+  /** Clients that received every expected line. */
+  readonly complete: number;
+  readonly totalFrames: number;
+  readonly minDistinct: number;
+  readonly maxDistinct: number;
+  readonly notices: number;
+  readonly duplicates: number;
+  readonly outOfOrder: number;
+  readonly firstRecvNs: number;
+  readonly lastRecvNs: number;
+  readonly cpuMs: number;
+}
+
+export interface LatencySummary {
+  readonly n: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+/** Calls into a forked helper by request id, each call with a timeout. */
+export class ChildRpc {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+  ) {
+    proc.on('message', (m: Reply) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(`${name}: ${m.error}`));
+    });
+    proc.on('exit', (code, signal) => {
+      for (const [id, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.reject(new Error(`${name} exited (code ${code}, signal ${signal}) during a call`));
+        this.pending.delete(id);
+      }
+    });
+  }
+
+  call<T>(cmd: string, args: unknown, timeoutMs: number): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${this.name}: ${cmd} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.proc.send({ id, cmd, args } satisfies Request);
+    });
+  }
+}

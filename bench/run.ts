@@ -1,0 +1,776 @@
+// loggregator-rx benchmark: `npm run bench` (builds, then runs dist/bench/run.js).
+//
+// Processes (all on this host, all traffic to 127.0.0.1):
+//   this process   orchestrates: starts and stops the others, runs the searches, prints
+//   sender         (child.ts sender) paces bench lines over UDP, a small batch per ~1 ms slot
+//   sink           (child.ts sink) bare dgram receiver that only counts: the raw ceiling
+//   router         the built CLI, `node dist/src/cli/main.js serve`, one fresh one per phase
+//   tails          (child.ts tails) websocket tail clients (the `ws` package)
+//
+// The machine is small and noisy, so every throughput figure is printed next to a baseline
+// measured in the same run. Every loop is bounded in count and in time, and a hard limit ends
+// the whole run. Only the children started here are ever killed, by their PIDs.
+//
+// Knobs (environment): BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,
+// BENCH_PROFILE=1 (router children run with --cpu-prof; profiles in BENCH_PROFILE_DIR, default
+// /tmp/loggregator-bench-profiles; summarise with `node dist/bench/profileSummary.js FILE`),
+// BENCH_ROUTER_CLI=path/to/main.js (run another build of the router, e.g. to compare a change).
+import { ChildProcess, fork, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { ChildRpc, LatencySummary, MESSAGE_BYTES, SendArgs, SendResult, TailStats } from './proto';
+
+const TRIAL_MS = Number(process.env.BENCH_TRIAL_MS ?? 2000);
+const HARD_LIMIT_MS = Number(process.env.BENCH_HARD_LIMIT_MS ?? 330_000);
+const PROFILE_DIR = process.env.BENCH_PROFILE ? (process.env.BENCH_PROFILE_DIR ?? '/tmp/loggregator-bench-profiles') : undefined;
+const PHASES = (process.env.BENCH_ONLY ?? 'ceiling,ingest,latency,memory,fanout').split(',');
+
+const LAG_LIMIT_MS = 100;
+const TARGET_INGEST_RATIO = 0.5;
+const TARGET_P99_MS = 5;
+const TARGET_MEMORY_RATIO = 2;
+const LATENCY_RATE = 10_000;
+const MEMORY_APPS = 10_000;
+const MEMORY_LINES_PER_APP = 100;
+const FANOUT_CLIENTS = 100;
+
+// --- children: started here, tracked, killed by PID only --------------------------------------
+
+const children = new Set<ChildProcess>();
+
+function track(proc: ChildProcess): void {
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+}
+
+function alive(proc: ChildProcess): boolean {
+  return proc.exitCode === null && proc.signalCode === null;
+}
+
+function killChildren(signal: NodeJS.Signals): void {
+  for (const proc of children) {
+    if (proc.pid !== undefined && alive(proc)) {
+      try {
+        process.kill(proc.pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+process.on('exit', () => killChildren('SIGKILL'));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killChildren('SIGKILL');
+    process.exit(130);
+  });
+}
+
+function waitExit(proc: ChildProcess, ms: number): Promise<boolean> {
+  if (!alive(proc)) return Promise.resolve(true);
+  return new Promise(resolve => {
+    const t = setTimeout(() => resolve(false), ms);
+    proc.once('exit', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+async function stopChild(proc: ChildProcess, graceMs = 3000): Promise<void> {
+  if (!alive(proc) || proc.pid === undefined) return;
+  process.kill(proc.pid, 'SIGTERM');
+  if (!(await waitExit(proc, graceMs)) && alive(proc)) {
+    process.kill(proc.pid, 'SIGKILL');
+    await waitExit(proc, 2000);
+  }
+}
+
+async function forkHelper(role: string): Promise<ChildRpc> {
+  const proc = fork(path.join(__dirname, 'child.js'), [role], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  track(proc);
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${role} helper did not start within 10 s`)), 10_000);
+    proc.once('message', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    proc.once('exit', code => {
+      clearTimeout(t);
+      reject(new Error(`${role} helper exited with ${code} before it was ready`));
+    });
+  });
+  return new ChildRpc(role, proc);
+}
+
+interface RouterChild {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  readonly udpPort: number;
+  readonly httpPort: number;
+  readonly base: string;
+  readonly log: string[];
+}
+
+/** The built CLI (`serve`) in its own process, on free ports; resolves once it is listening. */
+async function startRouterChild(name: string, env: Record<string, string> = {}): Promise<RouterChild> {
+  const cli = process.env.BENCH_ROUTER_CLI ?? path.join(__dirname, '..', 'src', 'cli', 'main.js');
+  const execArgv = ['--expose-gc', '--require', path.join(__dirname, 'routerPreload.js')];
+  if (PROFILE_DIR) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `router-${name}-${process.pid}.cpuprofile`);
+  }
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LOGGREGATOR_')));
+  const proc = spawn(process.execPath, [...execArgv, cli, 'serve'], {
+    env: {
+      ...inherited,
+      LOGGREGATOR_ROUTER_UDP_HOST: '127.0.0.1',
+      LOGGREGATOR_ROUTER_UDP_PORT: '0',
+      LOGGREGATOR_ROUTER_HTTP_HOST: '127.0.0.1',
+      LOGGREGATOR_ROUTER_HTTP_PORT: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  track(proc);
+  const log: string[] = [];
+  return new Promise<RouterChild>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`router (${name}) did not report "router listening" within 15 s:\n${log.join('\n')}`)), 15_000);
+    proc.once('exit', code => {
+      clearTimeout(t);
+      reject(new Error(`router (${name}) exited with ${code} before listening:\n${log.join('\n')}`));
+    });
+    createInterface({ input: proc.stderr! }).on('line', line => {
+      log.push(line);
+      if (log.length > 200) log.shift();
+      let entry: { message?: string; udp?: string; http?: string };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (entry.message === 'router listening' && entry.udp && entry.http) {
+        clearTimeout(t);
+        const udpPort = Number(entry.udp.split(':').pop());
+        const http = new URL(entry.http);
+        resolve({ proc, pid: proc.pid!, udpPort, httpPort: Number(http.port), base: `http://127.0.0.1:${http.port}`, log });
+      }
+    });
+  });
+}
+
+// --- measuring helpers ------------------------------------------------------------------------
+
+const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
+
+type Metrics = Map<string, number>;
+
+async function fetchMetrics(router: RouterChild): Promise<Metrics> {
+  const res = await fetch(`${router.base}/metrics`, { signal: AbortSignal.timeout(5000) });
+  const text = await res.text();
+  const out: Metrics = new Map();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const sp = line.lastIndexOf(' ');
+    out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return out;
+}
+
+const metric = (m: Metrics, key: string) => m.get(key) ?? NaN;
+
+/** CPU seconds (user + system) a child has used so far, from /proc; NaN where unavailable. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** UDP receive-buffer overflows on this host (all sockets), from /proc/net/snmp. */
+function udpRcvbufErrors(): number {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter(l => l.startsWith('Udp:'));
+    const names = lines[0].split(/\s+/);
+    const values = lines[1].split(/\s+/);
+    return Number(values[names.indexOf('RcvbufErrors')]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Polls until `probe` reaches `want`, stops changing for `quietMs`, or `maxMs` passes. */
+async function settle(probe: () => Promise<number>, want: number, quietMs: number, maxMs: number): Promise<number> {
+  const start = Date.now();
+  let last = await probe();
+  let lastChange = Date.now();
+  while (last < want && Date.now() - lastChange < quietMs && Date.now() - start < maxMs) {
+    await sleep(50);
+    const v = await probe();
+    if (v !== last) {
+      last = v;
+      lastChange = Date.now();
+    }
+  }
+  return last;
+}
+
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+const pct = (n: number) => (Number.isFinite(n) ? `${Math.round(n * 100)}%` : 'n/a');
+const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 1)} MB`;
+
+function say(text = ''): void {
+  process.stdout.write(text + '\n');
+}
+
+// --- trials and the search --------------------------------------------------------------------
+
+/**
+ * One trial at one rate. It passes when it is lossless (every line sent arrived: at the sink, or
+ * at every tail client) and the receiver kept up: the last line arrived at most LAG_LIMIT_MS
+ * after it was sent (and, at tail clients, 99% of lines did). Without the second condition a short trial "passes" at rates the receiver
+ * cannot sustain, because the 8 MiB socket buffer (~6,500 datagrams) quietly absorbs the deficit.
+ */
+interface Trial {
+  readonly target: number;
+  readonly sent: number;
+  readonly achieved: number;
+  /** Lines received (the fewest any one client got, for tail trials). */
+  readonly received: number;
+  readonly lossless: boolean;
+  /**
+   * How far behind the receiver was, ms (NaN if not everything arrived): last line received minus
+   * last line sent; for tail trials, the larger of that and the 99th-percentile latency.
+   */
+  readonly lagMs: number;
+  readonly pass: boolean;
+  readonly senderLimited: boolean;
+  /** CPU time the receiver (sink or router) spent per line received, µs: less noisy than rates. */
+  readonly cpuUsPerLine: number;
+  readonly detail: string;
+}
+
+const trialCount = (rate: number) => Math.max(1, Math.round((rate * TRIAL_MS) / 1000));
+
+function verdict(lossless: boolean, lagMs: number): { pass: boolean; word: string } {
+  if (!lossless) return { pass: false, word: 'LOST  ' };
+  if (!(lagMs <= LAG_LIMIT_MS)) return { pass: false, word: 'BEHIND' };
+  return { pass: true, word: 'ok    ' };
+}
+
+function sendArgs(port: number, rate: number, app: string, count = trialCount(rate)): SendArgs {
+  return { port, rate, count, appPrefix: app, appCount: 1, seqStart: 0, maxMs: (count / rate) * 1000 * 2 + 500 };
+}
+
+async function send(sender: ChildRpc, args: SendArgs): Promise<SendResult> {
+  return sender.call<SendResult>('send', args, args.maxMs + 15_000);
+}
+
+function printTrial(label: string, t: Trial): void {
+  say(
+    `  ${label} ${fmt(t.target).padStart(7)}/s  sent ${fmt(t.sent).padStart(7)} @ ${fmt(t.achieved).padStart(7)}/s` +
+      `  got ${fmt(t.received).padStart(7)}  lag ${fmt(t.lagMs).padStart(5)} ms  ${verdict(t.lossless, t.lagMs).word}` +
+      `${t.senderLimited ? ' (sender-limited)' : ''}  ${t.detail}`,
+  );
+}
+
+interface Search {
+  readonly best?: Trial;
+  readonly lowestFail?: number;
+  readonly trials: Trial[];
+  readonly senderLimited: boolean;
+}
+
+/**
+ * Highest passing rate: one uncounted warm-up trial, then doubling from `start` until a rate
+ * fails, then bisection to within 10%. A rate passes if one of up to two trials at it passes
+ * (one noisy trial on a shared 2-core machine does not sink it). At most `maxTrials` trials.
+ */
+async function search(label: string, trial: (rate: number) => Promise<Trial>, start: number, maxTrials: number): Promise<Search> {
+  const warm = await trial(Math.round(start / 2));
+  printTrial(`${label} (warm-up)`, warm);
+  const trials: Trial[] = [];
+  let best: Trial | undefined;
+  let lo = 0;
+  let hi = Infinity;
+  let senderLimited = false;
+  const attempt = async (rate: number): Promise<Trial> => {
+    let t: Trial | undefined;
+    for (let k = 0; k < 2 && trials.length < maxTrials; k++) {
+      t = await trial(Math.round(rate));
+      trials.push(t);
+      printTrial(label, t);
+      if (t.pass) break;
+    }
+    return t!;
+  };
+  let rate = start;
+  while (trials.length < maxTrials) {
+    const t = await attempt(rate);
+    if (t.pass) {
+      lo = rate;
+      if (!best || t.achieved > best.achieved) best = t;
+      if (t.senderLimited) {
+        senderLimited = true;
+        break;
+      }
+      rate *= 2;
+    } else {
+      hi = rate;
+      break;
+    }
+  }
+  for (let step = 0; step < 5 && hi !== Infinity && !senderLimited && trials.length < maxTrials; step++) {
+    if (lo > 0 && hi / lo < 1.1) break;
+    const mid = lo === 0 ? hi / 2 : (lo + hi) / 2;
+    const t = await attempt(mid);
+    if (t.pass) {
+      lo = mid;
+      if (!best || t.achieved > best.achieved) best = t;
+    } else hi = mid;
+  }
+  return { best, lowestFail: hi === Infinity ? undefined : Math.round(hi), trials, senderLimited };
+}
+
+// --- phases -----------------------------------------------------------------------------------
+
+interface RouterTrial extends Trial {
+  readonly stats: TailStats;
+  readonly latency: LatencySummary;
+  readonly framesPerSec: number;
+}
+
+interface Results {
+  ceiling?: Search & { recvBufferBytes: number };
+  ingest?: Search;
+  latency?: RouterTrial;
+  memory?: {
+    idleRss: number;
+    fullRss: number;
+    idleHeap: number;
+    fullHeap: number;
+    lines: number;
+    apps: number;
+    payloadBytes: number;
+    recentBytesGauge: number;
+    sent: number;
+    ingested: number;
+    fillRate: number;
+    fillSeconds: number;
+  };
+  fanout?: Search;
+}
+
+function phaseHeader(text: string): void {
+  say(`${text}   [load ${loadavg().map(l => l.toFixed(2)).join(' ')}]`);
+}
+
+async function phaseCeiling(sender: ChildRpc, results: Results): Promise<void> {
+  phaseHeader('(1) raw ceiling: bare dgram receiver (its own child process) that only counts datagrams');
+  const sinkRpc = await forkHelper('sink');
+  try {
+    const { port, recvBufferBytes } = await sinkRpc.call<{ port: number; recvBufferBytes: number }>('address', null, 5000);
+    say(`  receiver on 127.0.0.1:${port}, SO_RCVBUF ${fmt(recvBufferBytes)} bytes (the router asks for the same 8 MiB)`);
+    const count = () => sinkRpc.call<{ count: number; lastRecvNs: number }>('count', null, 5000);
+    const trial = async (rate: number): Promise<Trial> => {
+      const before = (await count()).count;
+      const rcvbuf0 = udpRcvbufErrors();
+      const cpu0 = cpuSeconds(sinkRpc.proc.pid);
+      const scpu0 = cpuSeconds(sender.proc.pid);
+      const r = await send(sender, sendArgs(port, rate, 'bench-ceiling'));
+      let last = await count();
+      await settle(
+        async () => {
+          last = await count();
+          return last.count - before;
+        },
+        r.sent,
+        300,
+        3000,
+      );
+      const received = last.count - before;
+      const lossless = received === r.sent;
+      const lagMs = lossless ? (last.lastRecvNs - r.lastSendNs) / 1e6 : NaN;
+      const cpu = cpuSeconds(sinkRpc.proc.pid) - cpu0;
+      const scpu = cpuSeconds(sender.proc.pid) - scpu0;
+      const cpuUsPerLine = (cpu * 1e6) / Math.max(1, received);
+      return {
+        target: rate,
+        sent: r.sent,
+        achieved: r.achievedRate,
+        received,
+        lossless,
+        lagMs,
+        pass: verdict(lossless, lagMs).pass,
+        senderLimited: r.achievedRate < rate * 0.9,
+        cpuUsPerLine,
+        detail:
+          `cpu/line: receiver ${fmt(cpuUsPerLine, 1)} µs, sender ${fmt((scpu * 1e6) / Math.max(1, r.sent), 1)} µs; ` +
+          `receiver busy ${pct(cpu / (r.elapsedMs / 1000))} of the send time; rcvbuf drops +${udpRcvbufErrors() - rcvbuf0}`,
+      };
+    };
+    const s = await search('ceiling', trial, 20_000, 12);
+    results.ceiling = { ...s, recvBufferBytes };
+  } finally {
+    await stopChild(sinkRpc.proc);
+  }
+}
+
+async function routerTrial(
+  router: RouterChild,
+  sender: ChildRpc,
+  tails: ChildRpc,
+  rate: number,
+  clients: number,
+  app: string,
+  count = trialCount(rate),
+): Promise<RouterTrial> {
+  await tails.call('connect', { url: `ws://127.0.0.1:${router.httpPort}/tail?app=${app}`, n: clients, timeoutMs: 10_000 }, 20_000);
+  await tails.call('arm', { expected: count, seqBase: 0, recordLatency: true }, 5000);
+  const m0 = await fetchMetrics(router);
+  const rcvbuf0 = udpRcvbufErrors();
+  const cpu0 = cpuSeconds(router.pid);
+  const tcpu0 = cpuSeconds(tails.proc.pid);
+  const r = await send(sender, sendArgs(router.udpPort, rate, app, count));
+  let stats = await tails.call<TailStats>('stats', null, 5000);
+  await settle(
+    async () => {
+      stats = await tails.call<TailStats>('stats', null, 5000);
+      return stats.complete === clients ? Infinity : stats.totalFrames;
+    },
+    Infinity,
+    500,
+    clients > 1 ? 6000 : 4000,
+  );
+  const cpu = cpuSeconds(router.pid) - cpu0;
+  const tcpu = cpuSeconds(tails.proc.pid) - tcpu0;
+  const m1 = await fetchMetrics(router);
+  const latency = await tails.call<LatencySummary>('latency', null, 10_000);
+  const delta = (key: string) => metric(m1, key) - metric(m0, key);
+  const ingested = delta('loggregator_ingested_total');
+  const tailDrops = delta('loggregator_dropped_total{reason="tail_slow_consumer"}');
+  const gcMs = ['minor', 'major', 'incremental', 'weakcb'].reduce((sum, kind) => sum + (delta(`nodejs_gc_duration_seconds_sum{kind="${kind}"}`) || 0) * 1000, 0);
+  const loopLagMaxMs = metric(m1, 'nodejs_eventloop_lag_max_seconds') * 1000; // reset at every scrape: this trial's
+  const framesPerSec = stats.lastRecvNs > stats.firstRecvNs ? stats.totalFrames / ((stats.lastRecvNs - stats.firstRecvNs) / 1e9) : NaN;
+  const lossless = stats.complete === clients && stats.notices === 0 && r.sent === count;
+  // Per line ingested with one client; per frame delivered (line × client) with several.
+  const cpuUsPerLine = (cpu * 1e6) / Math.max(1, ingested * clients);
+  const per = clients > 1 ? 'frame' : 'line';
+  // Behind by: the later of the last line's arrival and the 99th-percentile line's latency.
+  const lagMs = lossless ? Math.max((stats.lastRecvNs - r.lastSendNs) / 1e6, latency.p99) : NaN;
+  const fanoutDetail = clients > 1 ? `clients complete ${stats.complete}/${clients}, ${fmt(framesPerSec)} frames/s, ` : '';
+  return {
+    target: rate,
+    sent: r.sent,
+    achieved: r.achievedRate,
+    received: stats.minDistinct,
+    lossless,
+    lagMs,
+    pass: verdict(lossless, lagMs).pass,
+    senderLimited: r.achievedRate < rate * 0.9,
+    cpuUsPerLine,
+    detail:
+      `${fanoutDetail}latency p50 ${fmt(latency.p50, 1)} p99 ${fmt(latency.p99, 1)} ms; ingested ${fmt(ingested)}, rcvbuf drops +${udpRcvbufErrors() - rcvbuf0}, ` +
+      `tail drops ${fmt(tailDrops)}; cpu/${per}: router ${fmt(cpuUsPerLine, 1)} µs, tails ${fmt((tcpu * 1e6) / Math.max(1, ingested * clients), 1)} µs; ` +
+      `router busy ${pct(cpu / (r.elapsedMs / 1000))} of the send time (loop lag max ${fmt(loopLagMaxMs)} ms, gc ${fmt(gcMs)} ms)`,
+    stats,
+    latency,
+    framesPerSec,
+  };
+}
+
+async function phaseIngest(sender: ChildRpc, tails: ChildRpc, results: Results): Promise<void> {
+  phaseHeader('(2) router ingest while one websocket tail client receives every line (router, sender, tails: separate processes)');
+  const router = await startRouterChild('ingest');
+  try {
+    let n = 0;
+    results.ingest = await search('router ', rate => routerTrial(router, sender, tails, rate, 1, `ingest-${++n}`), 10_000, 12);
+  } finally {
+    await tails.call('close', null, 10_000).catch(() => undefined);
+    await stopChild(router.proc, 8000);
+  }
+}
+
+async function phaseLatency(sender: ChildRpc, tails: ChildRpc, results: Results): Promise<void> {
+  phaseHeader(`(3) ingest→tail latency at ${fmt(LATENCY_RATE)} lines/s (send time in each message; both ends read CLOCK_MONOTONIC)`);
+  const router = await startRouterChild('latency');
+  try {
+    printTrial('warm-up', await routerTrial(router, sender, tails, LATENCY_RATE, 1, 'latency-warmup', LATENCY_RATE));
+    const t = await routerTrial(router, sender, tails, LATENCY_RATE, 1, 'latency', LATENCY_RATE * 3);
+    printTrial('measured', t);
+    const l = t.latency;
+    say(`  latency ms over ${fmt(l.n)} lines: p50 ${fmt(l.p50, 3)}  p90 ${fmt(l.p90, 3)}  p99 ${fmt(l.p99, 3)}  p99.9 ${fmt(l.p999, 3)}  max ${fmt(l.max, 3)}`);
+    results.latency = t;
+  } finally {
+    await tails.call('close', null, 10_000).catch(() => undefined);
+    await stopChild(router.proc, 8000);
+  }
+}
+
+async function memorySnapshot(router: RouterChild): Promise<Metrics> {
+  process.kill(router.pid, 'SIGUSR2'); // routerPreload.js: global.gc() twice
+  await sleep(1000);
+  await fetchMetrics(router); // the first scrape allocates; read the second
+  await sleep(300);
+  return fetchMetrics(router);
+}
+
+async function phaseMemory(sender: ChildRpc, results: Results, ingestRate: number | undefined): Promise<void> {
+  const wantLines = MEMORY_APPS * MEMORY_LINES_PER_APP;
+  phaseHeader(`(4) memory: ${fmt(MEMORY_APPS)} apps × ${MEMORY_LINES_PER_APP} retained lines of ${MESSAGE_BYTES}-byte messages, no tail clients`);
+  const router = await startRouterChild('memory', {
+    LOGGREGATOR_ROUTER_RECENT_MAX_APPS: String(MEMORY_APPS),
+    LOGGREGATOR_ROUTER_RECENT_LINES_PER_APP: String(MEMORY_LINES_PER_APP),
+  });
+  try {
+    await sleep(1000);
+    const idle = await memorySnapshot(router);
+    const idleRss = metric(idle, 'process_resident_memory_bytes');
+    const idleHeap = metric(idle, 'nodejs_heap_size_used_bytes');
+    say(`  idle router: RSS ${mb(idleRss)}, heap used ${mb(idleHeap)}`);
+
+    // Fill in chunks at a rate the router absorbs (no tail client: ingest alone is cheaper than
+    // in (2)); a chunk that loses lines slows the rest; then top up the apps that lost some.
+    let rate = Math.max(10_000, Math.min(60_000, Math.round(ingestRate ?? 20_000)));
+    const firstRate = rate;
+    let sent = 0;
+    let ingested = 0;
+    let loopLagMaxMs = 0;
+    const start = Date.now();
+    const ingestedNow = async () => {
+      const m = await fetchMetrics(router);
+      loopLagMaxMs = Math.max(loopLagMaxMs, metric(m, 'nodejs_eventloop_lag_max_seconds') * 1000);
+      return metric(m, 'loggregator_ingested_total');
+    };
+    const chunk = async (count: number) => {
+      const r = await send(sender, {
+        port: router.udpPort,
+        rate,
+        count,
+        appPrefix: 'fill-',
+        appCount: MEMORY_APPS,
+        seqStart: sent,
+        maxMs: Math.max(5000, (count / rate) * 1000 * 3),
+      });
+      const before = ingested;
+      sent += r.sent;
+      ingested = await settle(ingestedNow, sent, 500, 5000);
+      if (ingested - before < r.sent) {
+        say(`  fill: a chunk lost ${fmt(r.sent - (ingested - before))} of ${fmt(r.sent)} lines at ${fmt(rate)}/s (loop lag max so far ${fmt(loopLagMaxMs)} ms); slowing down`);
+        rate = Math.max(2000, Math.round(rate * 0.6));
+      } else if (count > MEMORY_APPS) {
+        rate = Math.min(60_000, Math.round(rate * 1.2));
+      }
+    };
+    for (let i = 0; i < 10 && Date.now() - start < 75_000; i++) await chunk(wantLines / 10);
+    let lines = metric(await fetchMetrics(router), 'loggregator_recent_lines');
+    for (let round = 0; round < 30 && lines < wantLines && Date.now() - start < 95_000; round++) {
+      await chunk(MEMORY_APPS); // one more line to every app: tops up the apps that lost some
+      lines = metric(await fetchMetrics(router), 'loggregator_recent_lines');
+    }
+    const fillSeconds = (Date.now() - start) / 1000;
+    say(
+      `  filled: sent ${fmt(sent)}, ingested ${fmt(ingested)}, retained ${fmt(lines)} lines in ${fmt(fillSeconds, 1)} s ` +
+        `(from ${fmt(firstRate)}/s, ended at ${fmt(rate)}/s; router event-loop lag max ${fmt(loopLagMaxMs)} ms)`,
+    );
+
+    const afterFill = await fetchMetrics(router); // GC figures of the fill itself, before the forced GCs
+    await sleep(1000);
+    const full = await memorySnapshot(router);
+    const res = await fetch(`${router.base}/recent?app=fill-4242`, { signal: AbortSignal.timeout(5000) });
+    const body = await res.text();
+    say(`  check: GET /recent?app=fill-4242 → ${res.status}, X-Line-Count ${res.headers.get('x-line-count')}, ${fmt(Buffer.byteLength(body))} bytes`);
+    const m = (results.memory = {
+      idleRss,
+      fullRss: metric(full, 'process_resident_memory_bytes'),
+      idleHeap,
+      fullHeap: metric(full, 'nodejs_heap_size_used_bytes'),
+      lines: metric(full, 'loggregator_recent_lines'),
+      apps: metric(full, 'loggregator_recent_apps'),
+      payloadBytes: metric(full, 'loggregator_recent_lines') * MESSAGE_BYTES,
+      recentBytesGauge: metric(full, 'loggregator_recent_bytes'),
+      sent,
+      ingested,
+      fillRate: firstRate,
+      fillSeconds,
+    });
+    const d = m.fullRss - m.idleRss;
+    const h = m.fullHeap - m.idleHeap;
+    say(
+      `  full router: RSS ${mb(m.fullRss)} (+${mb(d)}), heap used ${mb(m.fullHeap)} (+${mb(h)}) of heap total ${mb(metric(full, 'nodejs_heap_size_total_bytes'))}; ` +
+        `${fmt(m.lines)} lines in ${fmt(m.apps)} apps`,
+    );
+    // A series that has not been observed yet (no minor GC while idle) is absent: 0.
+    const since = (key: string) => (afterFill.get(key) ?? 0) - (idle.get(key) ?? 0);
+    const gc = (kind: string, what: string) => since(`nodejs_gc_duration_seconds_${what}{kind="${kind}"}`);
+    const slowMajor = gc('major', 'count') - since('nodejs_gc_duration_seconds_bucket{le="0.1",kind="major"}');
+    say(
+      `  router GC during the fill: major ${fmt(gc('major', 'count'))} collections, ${fmt(gc('major', 'sum') * 1000)} ms in all, ${fmt(slowMajor)} of them > 100 ms; ` +
+        `minor ${fmt(gc('minor', 'count'))}, ${fmt(gc('minor', 'sum') * 1000)} ms`,
+    );
+    say(
+      `  per retained line: RSS +${fmt(d / m.lines)} B, heap +${fmt(h / m.lines)} B; payload ${MESSAGE_BYTES} B/line (${mb(m.payloadBytes)}) → ` +
+        `RSS ${fmt(d / m.payloadBytes, 3)}× payload, heap ${fmt(h / m.payloadBytes, 3)}× payload (loggregator_recent_bytes says ${mb(m.recentBytesGauge)})`,
+    );
+  } finally {
+    await stopChild(router.proc, 8000);
+  }
+}
+
+async function phaseFanout(sender: ChildRpc, tails: ChildRpc, results: Results): Promise<void> {
+  phaseHeader(`(5) fan-out: ${FANOUT_CLIENTS} websocket tail clients on one app (all clients in one child process)`);
+  const router = await startRouterChild('fanout');
+  try {
+    let n = 0;
+    results.fanout = await search('fanout ', rate => routerTrial(router, sender, tails, rate, FANOUT_CLIENTS, `fanout-${++n}`), 200, 9);
+  } finally {
+    await tails.call('close', null, 10_000).catch(() => undefined);
+    await stopChild(router.proc, 8000);
+  }
+}
+
+// --- summary ----------------------------------------------------------------------------------
+
+function table(rows: string[][]): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map(r => (r[i] ?? '').length)));
+  const line = (r: string[]) => '| ' + r.map((c, i) => (c ?? '').padEnd(widths[i])).join(' | ') + ' |';
+  say(line(rows[0]));
+  say('|' + widths.map(w => '-'.repeat(w + 2)).join('|') + '|');
+  for (const r of rows.slice(1)) say(line(r));
+}
+
+function summary(r: Results): void {
+  say();
+  say(`Summary (a rate passes when every line arrives and the receiver keeps up: the last line, and 99% of lines at a tail client, ≤ ${LAG_LIMIT_MS} ms after sending)`);
+  const rows: string[][] = [['#', 'measure', 'result', 'baseline / ratio', 'target', 'verdict']];
+  const ceiling = r.ceiling?.best?.achieved;
+  if (r.ceiling) {
+    rows.push([
+      '1',
+      'raw ceiling: bare dgram receiver',
+      `${fmt(ceiling ?? NaN)} lines/s${r.ceiling.senderLimited ? ' (sender-limited: a lower bound)' : ''}`,
+      'baseline 1.00',
+      '-',
+      '-',
+    ]);
+  }
+  if (r.ingest) {
+    const v = r.ingest.best?.achieved ?? 0;
+    const ratio = ceiling ? v / ceiling : NaN;
+    rows.push([
+      '2',
+      'router ingest, 1 tail client gets every line',
+      `${fmt(v)} lines/s (fails at ~${fmt(r.ingest.lowestFail ?? NaN)}/s)`,
+      `${fmt(ratio, 2)} × (1)`,
+      `≥ ${TARGET_INGEST_RATIO} × (1)`,
+      Number.isFinite(ratio) ? (ratio >= TARGET_INGEST_RATIO ? 'PASS' : 'FAIL') : 'n/a',
+    ]);
+  }
+  const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
+  const cpuPerLine = (srch?: Search) => median((srch?.trials ?? []).filter(t => t.lossless).map(t => t.cpuUsPerLine));
+  if (r.ceiling && r.ingest) {
+    const sinkUs = cpuPerLine(r.ceiling);
+    const routerUs = cpuPerLine(r.ingest);
+    rows.push([
+      '2b',
+      'CPU per line (median of lossless trials)',
+      `router ${fmt(routerUs, 1)} µs (incl. its tail client's frame), bare receiver ${fmt(sinkUs, 1)} µs`,
+      `receiver/router ${fmt(sinkUs / routerUs, 2)}`,
+      '-',
+      '-',
+    ]);
+  }
+  if (r.latency) {
+    const l = r.latency.latency;
+    rows.push([
+      '3',
+      `ingest→tail latency @ ${fmt(LATENCY_RATE)} lines/s`,
+      `p50 ${fmt(l.p50, 2)} ms, p99 ${fmt(l.p99, 2)} ms, max ${fmt(l.max, 1)} ms (${fmt(l.n)} lines${r.latency.lossless ? ', none lost' : ', LINES LOST'})`,
+      '-',
+      `p99 ≤ ${TARGET_P99_MS} ms`,
+      l.p99 <= TARGET_P99_MS && r.latency.lossless ? 'PASS' : 'FAIL',
+    ]);
+  }
+  if (r.memory) {
+    const m = r.memory;
+    const d = m.fullRss - m.idleRss;
+    const h = m.fullHeap - m.idleHeap;
+    rows.push([
+      '4',
+      `memory, ${fmt(m.apps)} apps × ${fmt(m.lines / Math.max(1, m.apps))} lines`,
+      `RSS +${mb(d)} = ${fmt(d / m.lines)} B/line (heap +${fmt(h / m.lines)} B/line)`,
+      `payload ${mb(m.payloadBytes)}: RSS ${fmt(d / m.payloadBytes, 3)}×, heap ${fmt(h / m.payloadBytes, 3)}×`,
+      `≤ ${TARGET_MEMORY_RATIO}× payload`,
+      m.lines === MEMORY_APPS * MEMORY_LINES_PER_APP ? (d / m.payloadBytes <= TARGET_MEMORY_RATIO ? 'PASS' : 'FAIL') : 'INCOMPLETE FILL',
+    ]);
+  }
+  if (r.fanout) {
+    const best = r.fanout.best as RouterTrial | undefined;
+    rows.push([
+      '5',
+      `fan-out, ${FANOUT_CLIENTS} tail clients on one app`,
+      best
+        ? `${fmt(best.achieved)} lines/s in → ${fmt(best.framesPerSec)} frames/s out (${fmt(best.framesPerSec / FANOUT_CLIENTS)}/client); ` +
+          `${best.stats.complete}/${FANOUT_CLIENTS} clients got every line (fails at ~${fmt(r.fanout.lowestFail ?? NaN)}/s)`
+        : 'no passing rate found',
+      `${ceiling && best ? `frames out ${fmt(best.framesPerSec / ceiling, 2)} × (1); ` : ''}router ${fmt(cpuPerLine(r.fanout), 1)} µs cpu/frame`,
+      '-',
+      '-',
+    ]);
+  }
+  table(rows);
+}
+
+// --- main -------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const results: Results = {};
+  const hard = setTimeout(() => {
+    process.stderr.write(`bench: hard limit of ${HARD_LIMIT_MS / 1000} s reached; killing children, summary of what finished:\n`);
+    killChildren('SIGKILL');
+    summary(results);
+    process.exit(3);
+  }, HARD_LIMIT_MS);
+  hard.unref();
+  const started = Date.now();
+  say(`loggregator-rx bench — node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load ${loadavg().map(l => l.toFixed(2)).join(' ')}`);
+  say(`trials of ${TRIAL_MS} ms; ${MESSAGE_BYTES}-byte messages; a trial passes when every line arrives and the receiver keeps up (the last line, and at tail clients 99% of lines, arrive ≤ ${LAG_LIMIT_MS} ms after sending: "lag"); a rate passes if 1 of 2 trials at it does`);
+  if (PROFILE_DIR) say(`router CPU profiles → ${PROFILE_DIR}`);
+  say();
+  const sender = await forkHelper('sender');
+  const tails = await forkHelper('tails');
+  try {
+    if (PHASES.includes('ceiling')) await phaseCeiling(sender, results);
+    say();
+    if (PHASES.includes('ingest')) await phaseIngest(sender, tails, results);
+    say();
+    if (PHASES.includes('latency')) await phaseLatency(sender, tails, results);
+    say();
+    if (PHASES.includes('memory')) await phaseMemory(sender, results, results.ingest?.best?.achieved);
+    say();
+    if (PHASES.includes('fanout')) await phaseFanout(sender, tails, results);
+    summary(results);
+    say();
+    say(`bench finished in ${fmt((Date.now() - started) / 1000, 1)} s`);
+  } finally {
+    await Promise.all([stopChild(sender.proc), stopChild(tails.proc)]);
+    killChildren('SIGKILL');
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  err => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    killChildren('SIGKILL');
+    process.exit(1);
+  },
+);
