@@ -3,7 +3,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import Ajv from 'ajv';
 import envelopeSchema from '../../config/envelope.schema.json';
-import { Envelope, MAX_TIMESTAMP_NS } from './envelope';
+import { Envelope, MAX_TIMESTAMP_NS, nowNs } from './envelope';
+import { decodeSyslog } from './syslogCodec';
 
 /** Why a datagram or document was refused; each reason is a metric label. */
 export type RejectReason =
@@ -12,7 +13,8 @@ export type RejectReason =
   | 'not_json'
   | 'invalid_envelope'
   | 'unsigned'
-  | 'bad_signature';
+  | 'bad_signature'
+  | 'bad_syslog';
 
 export type Decoded =
   | { readonly ok: true; readonly envelope: Envelope }
@@ -63,9 +65,11 @@ export function encodeEnvelopeJson(e: Envelope): string {
   });
 }
 
-// Datagram framing. Unsigned: the JSON bytes alone. Signed:
+// Datagram framing. Unsigned: the JSON bytes alone, or a syslog message (RFC 5424 / RFC 3164,
+// first byte '<'). Signed:
 //   "s1:" + base64url(HMAC-SHA256(secret, json bytes)) (43 chars) + "\n" + json bytes
-// A fixed-length prefix keeps verification cheap and cannot be confused with JSON ('{').
+// A fixed-length prefix keeps verification cheap and cannot be confused with JSON ('{') or
+// syslog ('<'). Syslog cannot be signed, so with a secret configured it is refused as unsigned.
 const SIGNED_TAG = Buffer.from('s1:');
 const SIGNATURE_CHARS = 43;
 const SIGNED_PREFIX_BYTES = SIGNED_TAG.length + SIGNATURE_CHARS + 1;
@@ -75,7 +79,11 @@ export interface DatagramOptions {
   readonly secret?: string;
   /** Largest datagram accepted, in bytes. */
   readonly maxBytes: number;
+  /** Receive time in ns since the epoch, for syslog messages that carry none; tests fix it. */
+  readonly nowNs?: () => string;
 }
+
+const SYSLOG_START = 0x3c; // '<'
 
 function sign(secret: string, body: Buffer): Buffer {
   return createHmac('sha256', secret).update(body).digest();
@@ -108,7 +116,17 @@ export function decodeDatagram(datagram: Buffer, opts: DatagramOptions): Decoded
       }
     }
   } else if (opts.secret !== undefined) {
-    return reject('unsigned', 'a shared secret is configured and the datagram carries no signature');
+    return datagram[0] === SYSLOG_START
+      ? reject('unsigned', 'a shared secret is configured, and a syslog datagram cannot be signed')
+      : reject('unsigned', 'a shared secret is configured and the datagram carries no signature');
+  } else if (datagram[0] === SYSLOG_START) {
+    let text: string;
+    try {
+      text = utf8.decode(datagram);
+    } catch {
+      return reject('bad_syslog', 'syslog datagram is not valid UTF-8');
+    }
+    return decodeSyslog(text, (opts.nowNs ?? nowNs)());
   }
   let text: string;
   try {

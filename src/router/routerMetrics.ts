@@ -38,7 +38,7 @@ export class RouterMetrics {
 
   constructor(recent: { appCount: number; lineCount: number; byteCount: number }) {
     // Every reason shows from the start at 0, so alerts can be written before the first failure.
-    const reasons: RejectReason[] = ['oversized', 'invalid_utf8', 'not_json', 'invalid_envelope', 'unsigned', 'bad_signature'];
+    const reasons: RejectReason[] = ['oversized', 'invalid_utf8', 'not_json', 'invalid_envelope', 'unsigned', 'bad_signature', 'bad_syslog'];
     reasons.forEach(reason => this.rejected.inc({ reason }, 0));
     (['tail_slow_consumer', 'recent_evicted'] as DropReason[]).forEach(reason => this.dropped.inc({ reason }, 0));
     new Gauge({

@@ -23,7 +23,7 @@ import {
 } from '../../../src/envelope/codec';
 import { Envelope, MAX_TIMESTAMP_NS, MessageType } from '../../../src/envelope/envelope';
 
-const REASONS: RejectReason[] = ['oversized', 'invalid_utf8', 'not_json', 'invalid_envelope', 'unsigned', 'bad_signature'];
+const REASONS: RejectReason[] = ['oversized', 'invalid_utf8', 'not_json', 'invalid_envelope', 'unsigned', 'bad_signature', 'bad_syslog'];
 const FIELDS = ['appId', 'sourceType', 'sourceInstance', 'messageType', 'timestamp', 'message'];
 const MAX = 65_507;
 

@@ -17,7 +17,7 @@ import { waitFor } from '../../support/waitFor';
 
 const MAX_DATAGRAM = 1024;
 const SECRET = 'sixteen-chars-secret!';
-const NO_REJECTIONS = { oversized: 0, invalid_utf8: 0, not_json: 0, invalid_envelope: 0, unsigned: 0, bad_signature: 0 };
+const NO_REJECTIONS = { oversized: 0, invalid_utf8: 0, not_json: 0, invalid_envelope: 0, unsigned: 0, bad_signature: 0, bad_syslog: 0 };
 
 /** good[0], bad[0..k], good[1], bad[..], … : every bad datagram sits between two good ones. */
 function interleave(good: Buffer[], bad: Buffer[]): Buffer[] {
@@ -56,11 +56,12 @@ describe('router under bad input', () => {
     const router = await teardown.router({ router: { udp: { maxDatagramBytes: MAX_DATAGRAM } } });
     const bad = Array.from({ length: 2000 }, (_, k) => randomBytes(1 + ((k * 7919) % MAX_DATAGRAM)));
     await sendAmidGoodTraffic(router, bad, 200);
-    // Mostly invalid UTF-8 or not JSON; a lone digit or two is JSON, but not an envelope.
+    // Mostly invalid UTF-8 or not JSON; a lone digit or two is JSON, but not an envelope; a
+    // first byte "<" makes it (bad) syslog.
     const rejected = await rejectedByReason(router);
-    expect(rejected.not_json + rejected.invalid_utf8 + rejected.invalid_envelope).toBe(2000);
+    expect(rejected.not_json + rejected.invalid_utf8 + rejected.invalid_envelope + rejected.bad_syslog).toBe(2000);
     expect(rejected.invalid_utf8).toBeGreaterThan(1000);
-    expect({ ...rejected, not_json: 0, invalid_utf8: 0, invalid_envelope: 0 }).toEqual(NO_REJECTIONS);
+    expect({ ...rejected, not_json: 0, invalid_utf8: 0, invalid_envelope: 0, bad_syslog: 0 }).toEqual(NO_REJECTIONS);
   });
 
   it('counts each kind of bad datagram under its own reason', async () => {
