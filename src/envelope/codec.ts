@@ -1,5 +1,6 @@
 // The wire codecs of the envelope. Every edge (UDP, websocket, HTTP, CLI) encodes and decodes
 // through this module, so there is exactly one definition of what a valid envelope is.
+import { isUtf8 } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import Ajv from 'ajv';
 import envelopeSchema from '../../config/envelope.schema.json';
@@ -22,7 +23,13 @@ export type Decoded =
 
 const ajv = new Ajv({ allErrors: false });
 const validate = ajv.compile<Envelope>(envelopeSchema);
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const MAX_TIMESTAMP_TEXT = MAX_TIMESTAMP_NS.toString();
+
+/** The datagram as text, or undefined when it is not valid UTF-8 (checked, not replaced). */
+function utf8Text(bytes: Buffer): string | undefined {
+  return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
+}
 
 function reject(reason: RejectReason, detail: string): Decoded {
   return { ok: false, reason, detail };
@@ -35,7 +42,8 @@ export function envelopeFromValue(value: unknown): Decoded {
     const where = e?.instancePath ? e.instancePath.slice(1) : 'envelope';
     return reject('invalid_envelope', `${where} ${e?.message ?? 'is invalid'}`);
   }
-  if (value.timestamp.length === 19 && BigInt(value.timestamp) > MAX_TIMESTAMP_NS) {
+  // Digits only and no leading zero (schema), so at equal length string order is numeric order.
+  if (value.timestamp.length === 19 && value.timestamp > MAX_TIMESTAMP_TEXT) {
     return reject('invalid_envelope', 'timestamp is beyond a 64-bit nanosecond clock');
   }
   const { appId, sourceType, sourceInstance, messageType, timestamp, message } = value;
@@ -120,20 +128,12 @@ export function decodeDatagram(datagram: Buffer, opts: DatagramOptions): Decoded
       ? reject('unsigned', 'a shared secret is configured, and a syslog datagram cannot be signed')
       : reject('unsigned', 'a shared secret is configured and the datagram carries no signature');
   } else if (datagram[0] === SYSLOG_START) {
-    let text: string;
-    try {
-      text = utf8.decode(datagram);
-    } catch {
-      return reject('bad_syslog', 'syslog datagram is not valid UTF-8');
-    }
+    const text = utf8Text(datagram);
+    if (text === undefined) return reject('bad_syslog', 'syslog datagram is not valid UTF-8');
     return decodeSyslog(text, (opts.nowNs ?? nowNs)());
   }
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    return reject('invalid_utf8', 'datagram is not valid UTF-8');
-  }
+  const text = utf8Text(body);
+  if (text === undefined) return reject('invalid_utf8', 'datagram is not valid UTF-8');
   return decodeEnvelopeJson(text);
 }
 

@@ -49,7 +49,7 @@ export async function startRouter(config: Config, logger: Logger): Promise<Route
       }),
       filter(result => result.ok),
       map(result => (result as { line: LogLine }).line),
-      tap(() => metrics.ingested.inc()),
+      tap(() => metrics.countIngested()),
       retainRecent(recent),
       publishToChannels(channels),
     )
