@@ -20,15 +20,18 @@ export const RETAINED_LINE_OVERHEAD = 48;
 /**
  * One app's last N lines, column by column: a retained line costs its message plus a few
  * machine words, instead of an object and five strings (an envelope object per line would cost
- * ~2.5× its message). The app id is stored once, as the cache key.
+ * ~2.5× its message). The app id is stored once, as the cache key; (messageType, sourceType,
+ * sourceInstance), which an app repeats from line to line, is stored once per distinct value
+ * and referred to by a 16-bit index.
  */
 class AppRing {
-  private messages: string[] = [];
-  private sourceTypes: string[] = [];
-  private sourceInstances: string[] = [];
-  private errs: Uint8Array;
+  private messages: string[];
+  private sourceIds: Uint16Array;
   private timestamps: BigInt64Array;
   private seqs: Float64Array;
+  /** Distinct sources: "OUT|ERR" + sourceType + "\u0000" + sourceInstance, by index. */
+  private sources: string[] = [];
+  private sourceIndex = new Map<string, number>();
   private capacity: number;
   private head = 0; // index of the oldest line
   length = 0;
@@ -36,7 +39,8 @@ class AppRing {
 
   constructor(private readonly maxLines: number) {
     this.capacity = Math.min(8, maxLines);
-    this.errs = new Uint8Array(this.capacity);
+    this.messages = new Array<string>(this.capacity).fill('');
+    this.sourceIds = new Uint16Array(this.capacity);
     this.timestamps = new BigInt64Array(this.capacity);
     this.seqs = new Float64Array(this.capacity);
   }
@@ -44,12 +48,11 @@ class AppRing {
   push(line: LogLine): void {
     if (this.length === this.capacity && this.capacity < this.maxLines) this.grow();
     if (this.length === this.capacity) this.dropOldest();
-    const i = (this.head + this.length) % this.capacity;
     const e = line.envelope;
+    const sourceId = this.sourceId(`${e.messageType}${e.sourceType}\u0000${e.sourceInstance}`);
+    const i = (this.head + this.length) % this.capacity;
     this.messages[i] = e.message;
-    this.sourceTypes[i] = e.sourceType;
-    this.sourceInstances[i] = e.sourceInstance;
-    this.errs[i] = e.messageType === 'ERR' ? 1 : 0;
+    this.sourceIds[i] = sourceId;
     this.timestamps[i] = BigInt(e.timestamp);
     this.seqs[i] = line.seq;
     this.length++;
@@ -59,7 +62,7 @@ class AppRing {
   dropOldest(): void {
     const i = this.head;
     this.bytes -= this.messages[i].length + RETAINED_LINE_OVERHEAD;
-    this.messages[i] = this.sourceTypes[i] = this.sourceInstances[i] = '';
+    this.messages[i] = '';
     this.head = (this.head + 1) % this.capacity;
     this.length--;
   }
@@ -70,11 +73,13 @@ class AppRing {
     const out: LogLine[] = new Array(n);
     for (let k = 0; k < n; k++) {
       const i = (this.head + this.length - n + k) % this.capacity;
+      const source = this.sources[this.sourceIds[i]];
+      const nul = source.indexOf('\u0000');
       const envelope: Envelope = {
         appId,
-        sourceType: this.sourceTypes[i],
-        sourceInstance: this.sourceInstances[i],
-        messageType: this.errs[i] ? 'ERR' : 'OUT',
+        sourceType: source.slice(3, nul),
+        sourceInstance: source.slice(nul + 1),
+        messageType: source.startsWith('ERR') ? 'ERR' : 'OUT',
         timestamp: this.timestamps[i].toString(),
         message: this.messages[i],
       };
@@ -83,21 +88,51 @@ class AppRing {
     return out;
   }
 
+  private sourceId(source: string): number {
+    let id = this.sourceIndex.get(source);
+    if (id === undefined) {
+      // The table only grows with sources still retained: past twice the ring, rebuild it.
+      if (this.sources.length >= Math.max(16, this.maxLines * 2)) this.compactSources();
+      id = this.sources.length;
+      this.sources.push(source);
+      this.sourceIndex.set(source, id);
+    }
+    return id;
+  }
+
+  private compactSources(): void {
+    const sources: string[] = [];
+    const index = new Map<string, number>();
+    for (let k = 0; k < this.length; k++) {
+      const i = (this.head + k) % this.capacity;
+      const source = this.sources[this.sourceIds[i]];
+      let id = index.get(source);
+      if (id === undefined) {
+        id = sources.length;
+        sources.push(source);
+        index.set(source, id);
+      }
+      this.sourceIds[i] = id;
+    }
+    this.sources = sources;
+    this.sourceIndex = index;
+  }
+
   private grow(): void {
     const capacity = Math.min(this.capacity * 2, this.maxLines);
-    const order = Array.from({ length: this.length }, (_, k) => (this.head + k) % this.capacity);
-    this.messages = order.map(i => this.messages[i]);
-    this.sourceTypes = order.map(i => this.sourceTypes[i]);
-    this.sourceInstances = order.map(i => this.sourceInstances[i]);
-    const errs = new Uint8Array(capacity);
+    const messages = new Array<string>(capacity).fill('');
+    const sourceIds = new Uint16Array(capacity);
     const timestamps = new BigInt64Array(capacity);
     const seqs = new Float64Array(capacity);
-    order.forEach((i, k) => {
-      errs[k] = this.errs[i];
+    for (let k = 0; k < this.length; k++) {
+      const i = (this.head + k) % this.capacity;
+      messages[k] = this.messages[i];
+      sourceIds[k] = this.sourceIds[i];
       timestamps[k] = this.timestamps[i];
       seqs[k] = this.seqs[i];
-    });
-    this.errs = errs;
+    }
+    this.messages = messages;
+    this.sourceIds = sourceIds;
     this.timestamps = timestamps;
     this.seqs = seqs;
     this.capacity = capacity;

@@ -178,6 +178,30 @@ describe('RecentBuffer', () => {
       { numRuns: 300 },
     );
   });
+
+  it('keeps every field of every line while sources churn (many distinct instances per app)', () => {
+    const writeArb = fc.record({
+      app: fc.constantFrom('a', 'b'),
+      sourceType: fc.constantFrom('APP', 'RTR', 'APP/PROC/WEB'),
+      sourceInstance: fc.oneof(fc.constantFrom('0', '1'), fc.integer({ min: 0, max: 10_000 }).map(String)),
+      messageType: fc.constantFrom<'OUT' | 'ERR'>('OUT', 'ERR'),
+    });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.array(writeArb, { maxLength: 300 }), (linesPerApp, writes) => {
+        const buffer = new RecentBuffer({ linesPerApp, maxApps: 10, maxBytes: 1 << 20 });
+        const model = new RecentModel({ linesPerApp, maxApps: 10, maxBytes: 1 << 20 });
+        writes.forEach(({ app, ...fields }, k) => {
+          const l = new LogLine(k + 1, envelope({ appId: app, ...fields, timestamp: String(1_700_000_000_000_000_000 + k), message: `m${k}` }));
+          buffer.append(l);
+          model.append(l);
+        });
+        for (const app of ['a', 'b']) {
+          expect(buffer.lines(app).map(l => l.envelope)).toEqual((model.apps.get(app) ?? []).map(l => l.envelope));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
 
 function range(from: number, to: number): number[] {
