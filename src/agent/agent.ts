@@ -31,8 +31,8 @@ export async function startAgent(config: Config, logger: Logger): Promise<Agent>
   const path = opts.instancesPath;
   if (path === null) throw new ConfigError('agent.instancesPath is not set: give --instances PATH (or LOGGREGATOR_AGENT_INSTANCES_PATH)');
   const metrics = new AgentMetrics();
-  const fileRejections = new RejectionLog(logger, 'instances.json');
-  const socketFailures = new RejectionLog(logger, 'instance socket', 30_000);
+  const fileRejections = new RejectionLog(logger, 'instances.json rejected');
+  const socketFailures = new RejectionLog(logger, 'instance socket unavailable, retrying', 30_000);
   const emitter = new UdpEmitter(opts.routers.map(parseUdpTarget), {
     secret: config.sharedSecret ?? undefined,
     maxDatagramBytes: config.router.udp.maxDatagramBytes,

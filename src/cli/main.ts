@@ -7,6 +7,7 @@ import { isValidAppId } from '../envelope/codec';
 import { emit } from './emit';
 import { logs } from './logs';
 import { agent, serve } from './serve';
+import { registerSimulateDea } from './simulateDeaCommand';
 
 const USAGE = 2;
 
@@ -145,6 +146,8 @@ program
       );
     },
   );
+
+registerSimulateDea(program);
 
 program.parseAsync(process.argv).catch(err => {
   process.stderr.write(`loggregator: ${(err as Error).stack ?? String(err)}\n`);

@@ -10,7 +10,8 @@ export class RejectionLog {
 
   constructor(
     private readonly logger: Logger,
-    private readonly what: string,
+    /** The log message, e.g. "datagram rejected". */
+    private readonly message: string,
     private readonly intervalMs = 10_000,
     private readonly now: () => number = Date.now,
   ) {}
@@ -24,6 +25,6 @@ export class RejectionLog {
     }
     const suppressed = entry?.suppressed ?? 0;
     this.last.set(reason, { at: t, suppressed: 0 });
-    this.logger.warn(`${this.what} rejected`, { reason, detail, ...(suppressed > 0 && { alsoRejectedSinceLastLog: suppressed }) });
+    this.logger.warn(this.message, { reason, detail, ...(suppressed > 0 && { alsoRejectedSinceLastLog: suppressed }) });
   }
 }

@@ -33,7 +33,7 @@ export async function startRouter(config: Config, logger: Logger): Promise<Route
   });
   metrics = new RouterMetrics(recent);
   const channels = new AppChannels();
-  const rejections = new RejectionLog(logger, 'datagram');
+  const rejections = new RejectionLog(logger, 'datagram rejected');
 
   const udp = await bindUdp(opts.udp, logger);
   const ingestion: Subscription = ingest(udp.datagram$, {
