@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { watch } from 'chokidar';
-import { Observable, from } from 'rxjs';
+import { Observable, first, from, switchMap, timer } from 'rxjs';
 import { FileEvent } from '../../streams/instanceSets';
 import { Logger } from '../logger';
 
@@ -11,6 +13,19 @@ import { Logger } from '../logger';
  * unsubscribe.
  */
 export function instancesFileEvents(path: string, logger: Logger): Observable<FileEvent> {
+  // chokidar cannot watch a file whose directory does not exist yet: wait for the directory.
+  const dir = dirname(path);
+  if (!existsSync(dir)) {
+    logger.warn('the directory of instances.json does not exist yet; checking every second', { dir });
+    return timer(1000, 1000).pipe(
+      first(() => existsSync(dir)),
+      switchMap(() => watchFile(path, logger)),
+    );
+  }
+  return watchFile(path, logger);
+}
+
+function watchFile(path: string, logger: Logger): Observable<FileEvent> {
   return new Observable<FileEvent>(subscriber => {
     const watcher = watch(path, { persistent: true, ignoreInitial: false, atomic: true });
     watcher.on('add', () => subscriber.next('changed'));
