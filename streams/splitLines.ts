@@ -11,7 +11,7 @@ export interface SplitLinesOptions {
  * Text chunks (already decoded, as they come off a pipe or socket) → lines. Splits on "\n",
  * drops a "\r" before it, joins lines split across chunks, and never holds more than one line's
  * worth of text: a line over the limit is passed on in marked pieces. A last line without "\n"
- * is passed on when the input completes.
+ * is passed on when the input ends (completes or errors).
  */
 export function splitLines(opts: SplitLinesOptions): OperatorFunction<string, string> {
   const marker = opts.continuedMarker ?? ' [continued]';
@@ -29,6 +29,10 @@ export function splitLines(opts: SplitLinesOptions): OperatorFunction<string, st
         }
         return text;
       };
+      const flush = () => {
+        if (partial.length > 0) subscriber.next(partial.endsWith('\r') ? partial.slice(0, -1) : partial);
+        partial = '';
+      };
       return source$.subscribe({
         next: chunk => {
           let start = 0;
@@ -43,9 +47,14 @@ export function splitLines(opts: SplitLinesOptions): OperatorFunction<string, st
           }
           partial = emitPiecesOf(partial + chunk.slice(start));
         },
-        error: err => subscriber.error(err),
+        // What was read is passed on when the input ends, also when it ends in an error (a
+        // socket reset mid-line): the reader reconnects, the text is not lost.
+        error: err => {
+          flush();
+          subscriber.error(err);
+        },
         complete: () => {
-          if (partial.length > 0) subscriber.next(partial.endsWith('\r') ? partial.slice(0, -1) : partial);
+          flush();
           subscriber.complete();
         },
       });

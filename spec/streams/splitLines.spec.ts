@@ -43,4 +43,11 @@ describe('splitLines', () => {
       expectObservable(chunks.pipe(splitLines({ maxLineChars: 3, continuedMarker: '|' }))).toBe('-(xy)----|', { x: 'ab|', y: '😀c' });
     });
   });
+
+  it('passes on a partial line when the input errors, then the error', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const chunks = cold('-a-#', { a: 'done\nhalf' }, new Error('ECONNRESET'));
+      expectObservable(chunks.pipe(splitLines({ maxLineChars: 100 }))).toBe('-d-(h#)', { d: 'done', h: 'half' }, new Error('ECONNRESET'));
+    });
+  });
 });

@@ -1,38 +1,44 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { watch } from 'chokidar';
 import { Observable, first, from, switchMap, timer } from 'rxjs';
 import { FileEvent } from '../../streams/instanceSets';
 import { Logger } from '../logger';
 
 /**
- * instances.json as a stream of file events, from chokidar: created (also after the agent
- * started), changed in place, replaced by rename (chokidar's atomic-write handling reports it as
- * a change), deleted. The file's state at subscription is the first event. Watching stops on
- * unsubscribe.
+ * instances.json as a stream of "look again" events, from chokidar watching its *directory*:
+ * created (also after the agent started), changed in place, replaced by rename, deleted. The
+ * directory, not the file: a file watch follows one inode and is lost when renames replace
+ * the file in quick succession, and chokidar throttles a file's change events (50 ms, no
+ * trailing event), which would lose the last write of a burst. Its unthrottled raw events of
+ * the directory are used instead, filtered to the file's name; whether the file is there is
+ * for the read to find out (a missing file is the empty set). The first event comes at
+ * subscription. Watching stops on unsubscribe.
  */
 export function instancesFileEvents(path: string, logger: Logger): Observable<FileEvent> {
-  // chokidar cannot watch a file whose directory does not exist yet: wait for the directory.
-  const dir = dirname(path);
+  const dir = dirname(resolve(path));
   if (!existsSync(dir)) {
+    // Nothing can watch a directory that does not exist yet: wait for it.
     logger.warn('the directory of instances.json does not exist yet; checking every second', { dir });
     return timer(1000, 1000).pipe(
       first(() => existsSync(dir)),
-      switchMap(() => watchFile(path, logger)),
+      switchMap(() => watchDirectory(dir, basename(path), logger)),
     );
   }
-  return watchFile(path, logger);
+  return watchDirectory(dir, basename(path), logger);
 }
 
-function watchFile(path: string, logger: Logger): Observable<FileEvent> {
+function watchDirectory(dir: string, name: string, logger: Logger): Observable<FileEvent> {
   return new Observable<FileEvent>(subscriber => {
-    const watcher = watch(path, { persistent: true, ignoreInitial: false, atomic: true });
-    watcher.on('add', () => subscriber.next('changed'));
-    watcher.on('change', () => subscriber.next('changed'));
-    watcher.on('unlink', () => subscriber.next('deleted'));
+    const watcher = watch(dir, { persistent: true, ignoreInitial: true, depth: 0 });
+    watcher.on('raw', (_event, file, details) => {
+      const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
+      if (file === name && watched !== undefined && resolve(watched) === dir) subscriber.next('changed');
+    });
     // A watcher error (e.g. a permission change) is logged; the last known set keeps running.
-    watcher.on('error', err => logger.error('watching instances.json failed', { path, error: String(err) }));
+    watcher.on('error', err => logger.error('watching instances.json failed', { dir, error: String(err) }));
+    subscriber.next('changed');
     return () => {
       void watcher.close();
     };
