@@ -2,10 +2,27 @@
 //   sink    a bare dgram receiver that only counts datagrams (the raw ceiling)
 //   sender  paces bench lines at a target rate to a UDP port
 //   tails   N websocket tail clients that count, check and time every line they receive
+//   dea     the DEA simulator (src/simulator/fakeDea.ts), one depot per agent trial
+//   agentTails  one websocket tail client per app, counting the simulator's numbered lines
 // Each answers requests over the IPC channel and exits when its parent goes away.
 import { createSocket, Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { DatagramTemplate, LatencySummary, Reply, Request, SendArgs, SendResult, TailStats, logTexts, monotonicNs, parseFrame } from './proto';
+import { DepotStats, FakeDea } from '../src/simulator/fakeDea';
+import {
+  AgentTailStats,
+  DatagramTemplate,
+  DeaStartArgs,
+  LatencySummary,
+  Reply,
+  Request,
+  SendArgs,
+  SendResult,
+  TailStats,
+  logTexts,
+  monotonicNs,
+  parseFrame,
+} from './proto';
 
 type Handler = (args: any) => unknown;
 
@@ -293,10 +310,185 @@ function tails(): void {
   serve({ connect: connectAll, arm, stats, latency, close: closeAll });
 }
 
+// --- dea -----------------------------------------------------------------------------------
+
+/** The simulator as a library: a new depot per trial (its rate is fixed at start), same DIR. */
+function dea(): void {
+  let depot: FakeDea | undefined;
+  let errors: string[] = [];
+  const statsOf = (): DepotStats & { errors: string[] } => ({
+    ...(depot?.stats() ?? { instances: 0, clients: 0, linesWritten: 0, splitLines: 0, drainWaits: 0, fileWrites: 0 }),
+    errors,
+  });
+  serve({
+    start: async (a: DeaStartArgs) => {
+      if (depot) await depot.stop('replaced');
+      errors = [];
+      depot = new FakeDea({ dir: a.dir, apps: a.apps, instancesPerApp: a.instancesPerApp, rate: a.rate });
+      depot.events$.subscribe(e => {
+        if (e.event === 'error' && errors.length < 20) errors.push(e.message);
+      });
+      await depot.start();
+      return { instancesFile: depot.instancesFile, instances: depot.instances().length };
+    },
+    stats: statsOf,
+    stop: async () => {
+      await depot?.stop('trial over');
+      return statsOf();
+    },
+  });
+}
+
+// --- agentTails -----------------------------------------------------------------------------
+
+/**
+ * One tail client per app, reading the simulator's lines ("sim-app-3/1 out 17") as the agent
+ * and the router passed them on. Per (app/index/stream) it keeps the highest number up to which
+ * every line has arrived (numbers above a gap wait in a set until the gap fills), so after a
+ * trial the sum of those over all keys is exactly the number of lines that arrived, in full,
+ * and it can be compared with the lines the simulator wrote. Latency is measured from the
+ * envelope's timestamp (the agent's read time, wall clock) to the arrival here.
+ */
+function agentTails(): void {
+  interface Key {
+    next: number;
+    above?: Set<number>;
+  }
+  let clients: { ws: WebSocket; open: boolean }[] = [];
+  let keys = new Map<string, Key>();
+  let s = { frames: 0, consecutive: 0, above: 0, duplicates: 0, notices: 0, foreign: 0 };
+  let firstRecvMs = 0;
+  let lastRecvMs = 0;
+  let lastLagMs = NaN;
+  const LAT_CAP = 1 << 21;
+  const lat = new Float64Array(LAT_CAP);
+  let latN = 0;
+
+  const MESSAGE = '"message":"';
+  const TIMESTAMP = '"timestamp":"';
+  const onFrame = (data: Buffer) => {
+    const nowMs = performance.timeOrigin + performance.now();
+    if (firstRecvMs === 0) firstRecvMs = nowMs;
+    lastRecvMs = nowMs;
+    s.frames++;
+    const text = data.toString('latin1');
+    const m = text.indexOf(MESSAGE);
+    if (m < 0) return void s.foreign++;
+    const start = m + MESSAGE.length;
+    const end = text.indexOf('"', start);
+    const msg = text.slice(start, end);
+    if (!msg.startsWith('sim-app-')) return void s.notices++; // e.g. the router's LGR drop notice
+    const sp = msg.lastIndexOf(' ');
+    const key = msg.slice(0, sp);
+    const n = Number(msg.slice(sp + 1));
+    const t = text.indexOf(TIMESTAMP);
+    if (t >= 0) {
+      const ts = Number(text.slice(t + TIMESTAMP.length, text.indexOf('"', t + TIMESTAMP.length))) / 1e6;
+      lastLagMs = nowMs - ts;
+      if (latN < LAT_CAP) lat[latN++] = lastLagMs;
+    }
+    let k = keys.get(key);
+    if (!k) keys.set(key, (k = { next: 1 }));
+    if (n === k.next) {
+      k.next++;
+      s.consecutive++;
+      if (k.above) {
+        while (k.above.delete(k.next)) {
+          k.next++;
+          s.consecutive++;
+          s.above--;
+        }
+      }
+    } else if (n > k.next) {
+      k.above ??= new Set();
+      if (k.above.has(n)) s.duplicates++;
+      else {
+        k.above.add(n);
+        s.above++;
+      }
+    } else s.duplicates++;
+  };
+
+  const closeAll = async () => {
+    const closing = clients.map(
+      c =>
+        new Promise<void>(resolve => {
+          if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+          const t = setTimeout(() => {
+            c.ws.terminate();
+            resolve();
+          }, 1000);
+          c.ws.once('close', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          c.ws.close();
+        }),
+    );
+    clients = [];
+    await Promise.all(closing);
+  };
+
+  const connect = async (a: { urls: string[]; timeoutMs: number }) => {
+    await closeAll();
+    await Promise.all(
+      a.urls.map(url => {
+        const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+        const c = { ws, open: false };
+        clients.push(c);
+        ws.on('message', (data: Buffer) => onFrame(data));
+        ws.on('close', () => (c.open = false));
+        return new Promise<void>((resolve, reject) => {
+          const t = setTimeout(() => reject(new Error(`tail client did not open within ${a.timeoutMs} ms`)), a.timeoutMs);
+          ws.once('open', () => {
+            clearTimeout(t);
+            c.open = true;
+            resolve();
+          });
+          ws.once('error', err => {
+            clearTimeout(t);
+            reject(err);
+          });
+        });
+      }),
+    );
+    return clients.length;
+  };
+
+  const arm = () => {
+    keys = new Map();
+    s = { frames: 0, consecutive: 0, above: 0, duplicates: 0, notices: 0, foreign: 0 };
+    firstRecvMs = lastRecvMs = 0;
+    lastLagMs = NaN;
+    latN = 0;
+    return true;
+  };
+
+  const stats = (): AgentTailStats => ({
+    clients: clients.length,
+    open: clients.filter(c => c.open).length,
+    keys: keys.size,
+    ...s,
+    firstRecvMs,
+    lastRecvMs,
+    lastLagMs,
+  });
+
+  const latency = (): LatencySummary => {
+    const a = lat.slice(0, latN).sort();
+    const q = (p: number) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] : NaN);
+    return { n: a.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999), max: a.length ? a[a.length - 1] : NaN };
+  };
+
+  serve({ connect, arm, stats, latency, close: closeAll });
+}
+
 const role = process.argv[2];
 if (role === 'sink') sink();
 else if (role === 'sender') sender();
 else if (role === 'tails') tails();
+else if (role === 'dea') dea();
+else if (role === 'agentTails') agentTails();
 else {
   process.stderr.write(`bench child: unknown role ${role}\n`);
   process.exit(2);

@@ -187,6 +187,37 @@ export interface TailStats {
   readonly cpuMs: number;
 }
 
+/** The simulator child: start a depot in `dir` (a new one per trial; the rate is fixed per depot). */
+export interface DeaStartArgs {
+  readonly dir: string;
+  readonly apps: number;
+  readonly instancesPerApp: number;
+  /** stdout lines/s per instance (stderr: a tenth); may be fractional. */
+  readonly rate: number;
+}
+
+/** What the agent phase's tail clients (one per app) saw since they were armed. */
+export interface AgentTailStats {
+  readonly clients: number;
+  readonly open: number;
+  /** (app/index/stream) keys seen. */
+  readonly keys: number;
+  readonly frames: number;
+  /** Sum over keys of the highest number up to which every line arrived. */
+  readonly consecutive: number;
+  /** Lines that arrived above a gap (still waiting for it to fill). */
+  readonly above: number;
+  readonly duplicates: number;
+  /** Router notices (e.g. "dropped N messages") and other lines not from the simulator. */
+  readonly notices: number;
+  readonly foreign: number;
+  /** Wall clock, ms since the epoch. */
+  readonly firstRecvMs: number;
+  readonly lastRecvMs: number;
+  /** Arrival minus the agent's read time (envelope timestamp) of the last line received, ms. */
+  readonly lastLagMs: number;
+}
+
 export interface LatencySummary {
   readonly n: number;
   readonly p50: number;

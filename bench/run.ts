@@ -6,26 +6,32 @@
 //   sink           (child.ts sink) bare dgram receiver that only counts: the raw ceiling
 //   router         the built CLI, `node dist/src/cli/main.js serve`, one fresh one per phase
 //   tails          (child.ts tails) websocket tail clients (the `ws` package)
+//   agent phase    (child.ts dea) the DEA simulator as a library, one depot per trial, in a temp dir;
+//                  the agent as the built CLI (`main.js agent`); a router (`serve`); and
+//                  (child.ts agentTails) one websocket tail client per app
 //
 // The machine is small and noisy, so every throughput figure is printed next to a baseline
 // measured in the same run. Every loop is bounded in count and in time, and a hard limit ends
 // the whole run. Only the children started here are ever killed, by their PIDs.
 //
-// Knobs (environment): BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,
-// BENCH_PROFILE=1 (router children run with --cpu-prof; profiles in BENCH_PROFILE_DIR, default
+// Knobs (environment): BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,agent,
+// BENCH_PROFILE=1 (router and agent children run with --cpu-prof; profiles in BENCH_PROFILE_DIR, default
 // /tmp/loggregator-bench-profiles; summarise with `node dist/bench/profileSummary.js FILE`),
-// BENCH_ROUTER_CLI=path/to/main.js (run another build of the router, e.g. to compare a change).
+// BENCH_ROUTER_CLI=path/to/main.js (run another build of the router, e.g. to compare a change),
+// BENCH_AGENT_CLI=path/to/main.js (the same for the agent).
 import { ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { ChildRpc, LatencySummary, MESSAGE_BYTES, SendArgs, SendResult, TailStats } from './proto';
+import { DepotStats, STDERR_EVERY } from '../src/simulator/fakeDea';
+import { AgentTailStats, ChildRpc, DeaStartArgs, LatencySummary, MESSAGE_BYTES, SendArgs, SendResult, TailStats } from './proto';
 
 const TRIAL_MS = Number(process.env.BENCH_TRIAL_MS ?? 2000);
-const HARD_LIMIT_MS = Number(process.env.BENCH_HARD_LIMIT_MS ?? 330_000);
+const HARD_LIMIT_MS = Number(process.env.BENCH_HARD_LIMIT_MS ?? 420_000);
 const PROFILE_DIR = process.env.BENCH_PROFILE ? (process.env.BENCH_PROFILE_DIR ?? '/tmp/loggregator-bench-profiles') : undefined;
-const PHASES = (process.env.BENCH_ONLY ?? 'ceiling,ingest,latency,memory,fanout').split(',');
+const PHASES = (process.env.BENCH_ONLY ?? 'ceiling,ingest,latency,memory,fanout,agent').split(',');
 
 const LAG_LIMIT_MS = 100;
 const TARGET_INGEST_RATIO = 0.5;
@@ -35,6 +41,23 @@ const LATENCY_RATE = 10_000;
 const MEMORY_APPS = 10_000;
 const MEMORY_LINES_PER_APP = 100;
 const FANOUT_CLIENTS = 100;
+
+/** The agent phase: instance counts to measure, where each search starts (total lines/s), and its time budget. */
+interface AgentSetup {
+  readonly key: string;
+  readonly label: string;
+  readonly apps: number;
+  readonly perApp: number;
+  readonly start: number;
+}
+const AGENT_SETUPS: readonly AgentSetup[] = [
+  { key: '1', label: '1 instance (1 app)', apps: 1, perApp: 1, start: 16_000 },
+  { key: '200', label: '200 instances (100 apps × 2)', apps: 100, perApp: 2, start: 5000 },
+];
+/** Searches of the agent phase stop starting trials after this long (a trial in progress finishes). */
+const AGENT_SEARCH_MS = 76_000;
+/** After every socket is connected, the agent phase waits this long before its window opens. */
+const AGENT_RAMP_MS = 250;
 
 // --- children: started here, tracked, killed by PID only --------------------------------------
 
@@ -168,8 +191,8 @@ const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
 
 type Metrics = Map<string, number>;
 
-async function fetchMetrics(router: RouterChild): Promise<Metrics> {
-  const res = await fetch(`${router.base}/metrics`, { signal: AbortSignal.timeout(5000) });
+async function fetchMetrics(target: { readonly base: string }, timeoutMs = 5000): Promise<Metrics> {
+  const res = await fetch(`${target.base}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
   const out: Metrics = new Map();
   for (const line of text.split('\n')) {
@@ -256,6 +279,10 @@ interface Trial {
   /** CPU time the receiver (sink or router) spent per line received, µs: less noisy than rates. */
   readonly cpuUsPerLine: number;
   readonly detail: string;
+  /** Overrides the verdict word printed (e.g. BEHIND when a trial fails for a reason other than loss or lag). */
+  readonly word?: string;
+  /** What limited the rate when `senderLimited` (default "sender"). */
+  readonly limitedBy?: string;
 }
 
 const trialCount = (rate: number) => Math.max(1, Math.round((rate * TRIAL_MS) / 1000));
@@ -277,8 +304,8 @@ async function send(sender: ChildRpc, args: SendArgs): Promise<SendResult> {
 function printTrial(label: string, t: Trial): void {
   say(
     `  ${label} ${fmt(t.target).padStart(7)}/s  sent ${fmt(t.sent).padStart(7)} @ ${fmt(t.achieved).padStart(7)}/s` +
-      `  got ${fmt(t.received).padStart(7)}  lag ${fmt(t.lagMs).padStart(5)} ms  ${verdict(t.lossless, t.lagMs).word}` +
-      `${t.senderLimited ? ' (sender-limited)' : ''}  ${t.detail}`,
+      `  got ${fmt(t.received).padStart(7)}  lag ${fmt(t.lagMs).padStart(5)} ms  ${t.word ?? verdict(t.lossless, t.lagMs).word}` +
+      `${t.senderLimited ? ` (${t.limitedBy ?? 'sender'}-limited)` : ''}  ${t.detail}`,
   );
 }
 
@@ -292,9 +319,16 @@ interface Search {
 /**
  * Highest passing rate: one uncounted warm-up trial, then doubling from `start` until a rate
  * fails, then bisection to within 10%. A rate passes if one of up to two trials at it passes
- * (one noisy trial on a shared 2-core machine does not sink it). At most `maxTrials` trials.
+ * (one noisy trial on a shared 2-core machine does not sink it). At most `maxTrials` trials, and
+ * none started after `until` (Date.now()).
  */
-async function search(label: string, trial: (rate: number) => Promise<Trial>, start: number, maxTrials: number): Promise<Search> {
+async function search(
+  label: string,
+  trial: (rate: number) => Promise<Trial>,
+  start: number,
+  maxTrials: number,
+  until = Infinity,
+): Promise<Search> {
   const warm = await trial(Math.round(start / 2));
   printTrial(`${label} (warm-up)`, warm);
   const trials: Trial[] = [];
@@ -304,7 +338,7 @@ async function search(label: string, trial: (rate: number) => Promise<Trial>, st
   let senderLimited = false;
   const attempt = async (rate: number): Promise<Trial> => {
     let t: Trial | undefined;
-    for (let k = 0; k < 2 && trials.length < maxTrials; k++) {
+    for (let k = 0; k < 2 && trials.length < maxTrials && (k === 0 || Date.now() < until); k++) {
       t = await trial(Math.round(rate));
       trials.push(t);
       printTrial(label, t);
@@ -313,7 +347,7 @@ async function search(label: string, trial: (rate: number) => Promise<Trial>, st
     return t!;
   };
   let rate = start;
-  while (trials.length < maxTrials) {
+  while (trials.length < maxTrials && Date.now() < until) {
     const t = await attempt(rate);
     if (t.pass) {
       lo = rate;
@@ -328,7 +362,7 @@ async function search(label: string, trial: (rate: number) => Promise<Trial>, st
       break;
     }
   }
-  for (let step = 0; step < 5 && hi !== Infinity && !senderLimited && trials.length < maxTrials; step++) {
+  for (let step = 0; step < 5 && hi !== Infinity && !senderLimited && trials.length < maxTrials && Date.now() < until; step++) {
     if (lo > 0 && hi / lo < 1.1) break;
     const mid = lo === 0 ? hi / 2 : (lo + hi) / 2;
     const t = await attempt(mid);
@@ -367,6 +401,11 @@ interface Results {
     fillSeconds: number;
   };
   fanout?: Search;
+  agent?: {
+    /** Router ingest with one tail client from phase (2) of this run, lines/s (undefined if it did not run). */
+    baseline?: number;
+    setups: { setup: AgentSetup; search: Search }[];
+  };
 }
 
 function phaseHeader(text: string): void {
@@ -637,6 +676,305 @@ async function phaseFanout(sender: ChildRpc, tails: ChildRpc, results: Results):
   }
 }
 
+// --- the agent phase --------------------------------------------------------------------------
+
+interface AgentChild {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  readonly base: string;
+  readonly log: string[];
+}
+
+/** The built CLI (`agent`) in its own process, its /metrics on a free port; resolves once it watches. */
+async function startAgentChild(name: string, instancesPath: string, routerUdpPort: number): Promise<AgentChild> {
+  const cli = process.env.BENCH_AGENT_CLI ?? path.join(__dirname, '..', 'src', 'cli', 'main.js');
+  // routerPreload.js only adds SIGUSR2 → gc() and "exit when the bench is gone": the agent needs the second.
+  const execArgv = ['--require', path.join(__dirname, 'routerPreload.js')];
+  if (PROFILE_DIR) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `agent-${name}-${process.pid}.cpuprofile`);
+  }
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LOGGREGATOR_')));
+  const proc = spawn(process.execPath, [...execArgv, cli, 'agent', '--instances', instancesPath, '--router', `127.0.0.1:${routerUdpPort}`], {
+    env: { ...inherited, LOGGREGATOR_AGENT_HTTP_HOST: '127.0.0.1', LOGGREGATOR_AGENT_HTTP_PORT: '0' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  track(proc);
+  const log: string[] = [];
+  return new Promise<AgentChild>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`agent (${name}) did not report "agent watching" within 15 s:\n${log.join('\n')}`)), 15_000);
+    proc.once('exit', code => {
+      clearTimeout(t);
+      reject(new Error(`agent (${name}) exited with ${code} before watching:\n${log.join('\n')}`));
+    });
+    createInterface({ input: proc.stderr! }).on('line', line => {
+      log.push(line);
+      if (log.length > 200) log.shift();
+      let entry: { message?: string; http?: string };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (entry.message === 'agent watching' && entry.http) {
+        clearTimeout(t);
+        const http = new URL(entry.http);
+        resolve({ proc, pid: proc.pid!, base: `http://127.0.0.1:${http.port}`, log });
+      }
+    });
+  });
+}
+
+type DeaStats = DepotStats & { errors: string[] };
+
+interface AgentTrial extends Trial {
+  /** stdout lines/s per instance socket (the simulator's R; stderr gets a tenth). */
+  readonly perSocketRate: number;
+  /** Lines/s the simulator wrote during the window (it pauses a socket while the agent is behind). */
+  readonly writtenRate: number;
+  /** Agent CPU per line it read, µs (window). */
+  readonly agentUsPerLine: number;
+  /** Simulator CPU per line it wrote, µs (window), and its share of one core. */
+  readonly simUsPerLine: number;
+  readonly simBusy: number;
+  readonly agentBusy: number;
+}
+
+interface AgentRig {
+  readonly dir: string;
+  readonly router: RouterChild;
+  readonly agent: AgentChild;
+  readonly dea: ChildRpc;
+  readonly tails: ChildRpc;
+}
+
+/**
+ * The agent's /metrics, or an empty map if it does not answer in time: an agent far behind
+ * can hold its event loop for seconds (every readable socket is read and passed on in one go),
+ * and that must not end the bench. Its figures then print as n/a.
+ */
+async function agentMetrics(agent: AgentChild, timeoutMs = 5000): Promise<Metrics> {
+  try {
+    return await fetchMetrics(agent, timeoutMs);
+  } catch {
+    return new Map();
+  }
+}
+
+/**
+ * Lines per second the simulator writes to one instance's stdout + stderr at `r` (stderr: r/10).
+ * Its pacing (LineClient in src/simulator/fakeDea.ts) is a token bucket topped up every 20 ms
+ * tick and holding at most max(1, 4 ticks' worth), writing whole lines only, and never more than
+ * max(1, floor(rate)) lines in any second; at a few lines/s that is less than r (at 11/s: 10).
+ */
+function simulatorLinesPerSecond(r: number): number {
+  const paced = (rate: number) => {
+    const tickMs = 20;
+    const cap = Math.max(1, (rate * tickMs * 4) / 1000);
+    let tokens = 1;
+    let lines = 0;
+    const ticks = 500; // 10 s
+    for (let i = 0; i < ticks; i++) {
+      tokens = Math.min(cap, tokens + (rate * tickMs) / 1000);
+      const n = Math.floor(tokens);
+      tokens -= n;
+      lines += n;
+    }
+    return Math.min(lines / ((ticks * tickMs) / 1000), Math.max(1, Math.floor(rate)));
+  };
+  return paced(r) + paced(r / STDERR_EVERY);
+}
+
+const agentLinesRead = (m: Metrics) =>
+  metric(m, 'loggregator_agent_lines_total{stream="stdout"}') + metric(m, 'loggregator_agent_lines_total{stream="stderr"}');
+const agentDrops = (m: Metrics) =>
+  metric(m, 'loggregator_agent_dropped_total{reason="send_queue_full"}') + metric(m, 'loggregator_agent_dropped_total{reason="send_error"}');
+
+/**
+ * One trial: a new depot (same DIR, so the same agent keeps watching the same instances.json)
+ * writing `rate` lines/s in all (stdout + stderr, over every instance) for as long as the agent
+ * reads them. The window of TRIAL_MS opens once every socket is connected; then the depot stops
+ * (its sockets end after what was written, instances.json goes empty) and the tail clients must
+ * end up with every line the simulator wrote, per (app/index/stream) 1…n with no gap.
+ *
+ * It passes when: every line arrived; 99% of lines, and the last, reached a tail client
+ * ≤ LAG_LIMIT_MS after the agent read them (envelope timestamp); and the simulator wrote at
+ * ≥ 90% of the rate. The simulator pauses a socket the agent does not drain, so a slow agent
+ * shows as a shortfall with "sim paused" > 0: BEHIND. A shortfall with no pause while the
+ * simulator is busy ≥ 80% of a core is the simulator's own limit: the trial counts (if
+ * lossless) and the search stops there, as with a sender-limited trial.
+ */
+async function agentTrial(rig: AgentRig, setup: AgentSetup, rate: number): Promise<AgentTrial> {
+  const { router, agent, dea, tails } = rig;
+  const n = setup.apps * setup.perApp;
+  // A whole number of lines per second per socket: the simulator caps every second at floor(R).
+  const perSocketRate = Math.max(1, Math.round(rate / (n * (1 + 1 / STDERR_EVERY))));
+  const offered = n * simulatorLinesPerSecond(perSocketRate);
+  // The last depot's instances have the same identities: the agent must have let go of them.
+  const instancesRead = async () => {
+    const g = metric(await agentMetrics(agent), 'loggregator_agent_instances');
+    return Number.isNaN(g) ? 1 : g; // no answer: not known to be 0
+  };
+  await settle(async () => -(await instancesRead()), 0, 5000, 5000);
+  await tails.call('arm', null, 5000);
+  const mStart = await agentMetrics(agent);
+  const rStart = await fetchMetrics(router);
+  const rcvbuf0 = udpRcvbufErrors();
+  const args: DeaStartArgs = { dir: rig.dir, apps: setup.apps, instancesPerApp: setup.perApp, rate: perSocketRate };
+  await dea.call('start', args, 30_000);
+  const connectBy = Date.now() + 5000;
+  let st = await dea.call<DeaStats>('stats', null, 5000);
+  while (st.clients < 2 * n && Date.now() < connectBy) {
+    await sleep(25);
+    st = await dea.call<DeaStats>('stats', null, 5000);
+  }
+  const connected = st.clients;
+  await sleep(AGENT_RAMP_MS);
+  // The agent's line count, CPU and time are read together when its scrape answers (late, if
+  // its event loop is stalled: then the agent's figures cover a slightly shifted window; after
+  // 1 s they are n/a). The others are read together, without waiting for the agent.
+  const snap = async () => {
+    const agentSide = agentMetrics(agent, 1000).then(m => ({ m, cpu: cpuSeconds(agent.pid), at: performance.now() }));
+    const [d, t] = await Promise.all([dea.call<DeaStats>('stats', null, 5000), tails.call<AgentTailStats>('stats', null, 5000)]);
+    const cpu = { sim: cpuSeconds(dea.proc.pid), router: cpuSeconds(router.pid), tails: cpuSeconds(tails.proc.pid) };
+    const at = performance.now();
+    return { at, d, t, cpu, agent: await agentSide };
+  };
+  const s0 = await snap();
+  await sleep(TRIAL_MS);
+  const s1 = await snap();
+  const final = await dea.call<DeaStats>('stop', null, 15_000);
+  let ts = s1.t;
+  await settle(
+    async () => {
+      ts = await tails.call<AgentTailStats>('stats', null, 5000);
+      return ts.consecutive >= final.linesWritten ? Infinity : ts.consecutive + ts.above;
+    },
+    Infinity,
+    500,
+    4000,
+  );
+  const mEnd = await agentMetrics(agent);
+  const rEnd = await fetchMetrics(router);
+  const latency = await tails.call<LatencySummary>('latency', null, 10_000);
+
+  const dt = (s1.at - s0.at) / 1000;
+  const written = final.linesWritten;
+  const writtenRate = (s1.d.linesWritten - s0.d.linesWritten) / dt;
+  const delivered = s1.t.consecutive + s1.t.above - (s0.t.consecutive + s0.t.above);
+  const agentDt = (s1.agent.at - s0.agent.at) / 1000;
+  const agentCpu = s1.agent.cpu - s0.agent.cpu;
+  const read = agentLinesRead(s1.agent.m) - agentLinesRead(s0.agent.m);
+  const cpu = (k: keyof typeof s0.cpu) => s1.cpu[k] - s0.cpu[k];
+  const agentUsPerLine = (agentCpu * 1e6) / Math.max(1, read);
+  const simUsPerLine = (cpu('sim') * 1e6) / Math.max(1, s1.d.linesWritten - s0.d.linesWritten);
+  const simBusy = cpu('sim') / dt;
+  const agentBusy = agentCpu / agentDt;
+  const pausedInWindow = s1.d.drainWaits - s0.d.drainWaits;
+  const drops = agentDrops(mEnd) - agentDrops(mStart);
+  const readAll = agentLinesRead(mEnd) - agentLinesRead(mStart);
+  const ingested = metric(rEnd, 'loggregator_ingested_total') - metric(rStart, 'loggregator_ingested_total');
+  const tailDrops =
+    metric(rEnd, 'loggregator_dropped_total{reason="tail_slow_consumer"}') - metric(rStart, 'loggregator_dropped_total{reason="tail_slow_consumer"}');
+  const lossless = connected >= 2 * n && written > 0 && ts.consecutive === written && ts.above === 0 && ts.notices === 0 && !(drops > 0);
+  const lagMs = lossless ? Math.max(latency.p99, ts.lastLagMs) : NaN;
+  const keptPace = writtenRate >= 0.9 * offered;
+  // Short of the rate: the agent did not drain a socket (the simulator paused: the agent is
+  // behind), or the simulator ran out of CPU (its limit, not the agent's), or neither: the
+  // simulator's timer was starved by the rest of the host (the trial says nothing: SHORT).
+  const simLimited = !keptPace && pausedInWindow === 0 && simBusy >= 0.8;
+  const v = verdict(lossless, lagMs);
+  const pass = v.pass && (keptPace || simLimited);
+  const word = v.pass && !pass ? (pausedInWindow > 0 ? 'BEHIND' : 'SHORT ') : undefined;
+  const missing = written - ts.consecutive;
+  // prom-client resets it at every scrape: the larger of the window's and the drain's.
+  const loopLagMs = Math.max(metric(s1.agent.m, 'nodejs_eventloop_lag_max_seconds'), metric(mEnd, 'nodejs_eventloop_lag_max_seconds')) * 1000;
+  return {
+    target: offered,
+    sent: written,
+    achieved: delivered / dt,
+    received: ts.consecutive,
+    lossless,
+    lagMs,
+    pass,
+    senderLimited: simLimited,
+    limitedBy: 'simulator',
+    word,
+    cpuUsPerLine: agentUsPerLine,
+    perSocketRate,
+    writtenRate,
+    agentUsPerLine,
+    simUsPerLine,
+    simBusy,
+    agentBusy,
+    detail:
+      `R ${fmt(perSocketRate)}/s per socket × ${n}; sim wrote ${fmt(writtenRate)}/s (paused ${fmt(pausedInWindow)}×), ` +
+      `agent read ${fmt(read / agentDt)}/s${connected < 2 * n ? `; ONLY ${connected}/${2 * n} SOCKETS CONNECTED` : ''}` +
+      `${missing !== 0 ? `; missing ${fmt(missing)} (agent read ${fmt(readAll)}, dropped ${fmt(drops)}; router ingested ${fmt(ingested)}, rcvbuf drops +${udpRcvbufErrors() - rcvbuf0}, tail drops ${fmt(tailDrops)})` : ''}` +
+      `${ts.above ? `, ${fmt(ts.above)} above a gap` : ''}${ts.duplicates ? `, ${fmt(ts.duplicates)} duplicates` : ''}` +
+      `${final.errors.length ? `; simulator errors: ${final.errors.slice(0, 2).join('; ')}` : ''}; ` +
+      `agent→tail p50 ${fmt(latency.p50, 1)} p99 ${fmt(latency.p99, 1)} ms, agent loop lag max ${fmt(loopLagMs)} ms; ` +
+      `cpu/line: agent ${fmt(agentUsPerLine, 1)} µs (busy ${pct(agentBusy)}), sim ${fmt(simUsPerLine, 1)} µs (busy ${pct(simBusy)}), ` +
+      `router ${fmt((cpu('router') * 1e6) / Math.max(1, delivered), 1)} µs, tails ${fmt((cpu('tails') * 1e6) / Math.max(1, delivered), 1)} µs`,
+  };
+}
+
+const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
+
+/** Median over a search's lossless trials of one per-line figure. */
+function medianOf(srch: Search | undefined, f: (t: AgentTrial) => number): number {
+  return median(((srch?.trials ?? []) as AgentTrial[]).filter(t => t.lossless).map(f).filter(Number.isFinite));
+}
+
+async function phaseAgent(results: Results): Promise<void> {
+  phaseHeader(
+    '(6) agent: simulator (child) → unix sockets → agent (built CLI) → UDP → router (built CLI) → websocket tail client per app (child)',
+  );
+  const phaseStart = Date.now();
+  const dir = mkdtempSync(path.join(tmpdir(), 'lgb-'));
+  const baseline = results.ingest?.best?.achieved;
+  results.agent = { baseline, setups: [] };
+  let router: RouterChild | undefined;
+  let agent: AgentChild | undefined;
+  let dea: ChildRpc | undefined;
+  let tails: ChildRpc | undefined;
+  try {
+    [router, dea, tails] = await Promise.all([startRouterChild('agent'), forkHelper('dea'), forkHelper('agentTails')]);
+    agent = await startAgentChild('bench', path.join(dir, 'instances.json'), router.udpPort);
+    say(
+      `  depot ${dir}; rate = lines/s in all (stdout, plus a tenth of that on stderr, over every instance); ` +
+        `router ingest baseline from (2): ${baseline ? `${fmt(baseline)} lines/s` : 'n/a (phase 2 did not run)'} ` +
+        `(of ${MESSAGE_BYTES}-byte lines; the simulator's, "sim-app-1/0 out 123", are ~20 bytes and cost the router less: the ratio can exceed 1)`,
+    );
+    for (const [i, setup] of AGENT_SETUPS.entries()) {
+      const until = phaseStart + (AGENT_SEARCH_MS * (i + 1)) / AGENT_SETUPS.length;
+      const apps = Array.from({ length: setup.apps }, (_, a) => `sim-app-${a + 1}`);
+      await tails.call('connect', { urls: apps.map(a => `ws://127.0.0.1:${router!.httpPort}/tail?app=${a}`), timeoutMs: 10_000 }, 20_000);
+      say(`  ${setup.label}, ${apps.length} tail client${apps.length > 1 ? 's' : ''}:`);
+      const rig: AgentRig = { dir, router, agent, dea, tails };
+      const s = await search(`agent ${setup.key.padStart(3)}`, rate => agentTrial(rig, setup, rate), setup.start, 8, until);
+      results.agent.setups.push({ setup, search: s });
+      const best = s.best as AgentTrial | undefined;
+      say(
+        `  → ${setup.label}: ${best ? `${fmt(best.achieved)} lines/s delivered` : 'no passing rate'}` +
+          `${s.senderLimited ? ' (simulator-limited: a lower bound)' : s.lowestFail ? ` (fails at ~${fmt(s.lowestFail)}/s)` : ''}` +
+          `${best && baseline ? ` = ${fmt(best.achieved / baseline, 2)} × router ingest` : ''}; ` +
+          (best
+            ? `at that rate agent CPU ${fmt(best.agentUsPerLine / 10, 2)} s per 100k lines read (busy ${pct(best.agentBusy)} of a core), ` +
+              `simulator ${fmt(best.simUsPerLine / 10, 2)} s per 100k written (busy ${pct(best.simBusy)}); `
+            : '') +
+          `medians over lossless trials: agent ${fmt(medianOf(s, t => t.agentUsPerLine) / 10, 2)} s, simulator ${fmt(medianOf(s, t => t.simUsPerLine) / 10, 2)} s per 100k`,
+      );
+    }
+    say(`  agent phase: ${fmt((Date.now() - phaseStart) / 1000, 1)} s`);
+  } finally {
+    if (tails) await tails.call('close', null, 10_000).catch(() => undefined);
+    if (dea) await dea.call('stop', null, 10_000).catch(() => undefined);
+    await Promise.all([agent, router, dea, tails].map(c => (c ? stopChild(c.proc, 8000) : undefined)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // --- summary ----------------------------------------------------------------------------------
 
 function table(rows: string[][]): void {
@@ -674,7 +1012,6 @@ function summary(r: Results): void {
       Number.isFinite(ratio) ? (ratio >= TARGET_INGEST_RATIO ? 'PASS' : 'FAIL') : 'n/a',
     ]);
   }
-  const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
   const cpuPerLine = (srch?: Search) => median((srch?.trials ?? []).filter(t => t.lossless).map(t => t.cpuUsPerLine));
   if (r.ceiling && r.ingest) {
     const sinkUs = cpuPerLine(r.ceiling);
@@ -726,6 +1063,39 @@ function summary(r: Results): void {
       '-',
     ]);
   }
+  if (r.agent) {
+    const base = r.agent.baseline;
+    for (const [i, { setup, search: srch }] of r.agent.setups.entries()) {
+      const best = srch.best as AgentTrial | undefined;
+      const v = best?.achieved ?? 0;
+      rows.push([
+        `6${'abcdefgh'[i]}`,
+        `agent path, ${setup.label} → ${setup.apps} tail client${setup.apps > 1 ? 's' : ''}, every line`,
+        best
+          ? `${fmt(v)} lines/s (${fmt(best.perSocketRate)}/s per stdout socket)` +
+            `${srch.senderLimited ? ' (simulator-limited: a lower bound)' : ` (fails at ~${fmt(srch.lowestFail ?? NaN)}/s)`}`
+          : 'no passing rate found',
+        base ? `${fmt(v / base, 2)} × (2)` : '(2) n/a',
+        '-',
+        '-',
+      ]);
+    }
+    // CPU per 100k lines at each setup's best passing rate (s = µs per line / 10).
+    const at = (f: (t: AgentTrial) => number) =>
+      r.agent!.setups
+        .map(({ setup, search: srch }) => `${setup.key} inst ${fmt(srch.best ? f(srch.best as AgentTrial) / 10 : NaN, 2)} s`)
+        .join(', ');
+    const routerUs = r.ingest ? cpuPerLine(r.ingest) : NaN;
+    const ratios = r.agent.setups.map(({ search: srch }) => fmt(srch.best ? (srch.best as AgentTrial).agentUsPerLine / routerUs : NaN, 2)).join(', ');
+    rows.push([
+      `6${'abcdefgh'[r.agent.setups.length]}`,
+      'agent CPU per 100k lines read, at the rates above',
+      `${at(t => t.agentUsPerLine)} (simulator per 100k written: ${at(t => t.simUsPerLine)})`,
+      r.ingest ? `router in (2): ${fmt(routerUs / 10, 2)} s; agent/router ${ratios}` : '(2) n/a',
+      '-',
+      '-',
+    ]);
+  }
   table(rows);
 }
 
@@ -757,6 +1127,8 @@ async function main(): Promise<void> {
     if (PHASES.includes('memory')) await phaseMemory(sender, results, results.ingest?.best?.achieved);
     say();
     if (PHASES.includes('fanout')) await phaseFanout(sender, tails, results);
+    say();
+    if (PHASES.includes('agent')) await phaseAgent(results);
     summary(results);
     say();
     say(`bench finished in ${fmt((Date.now() - started) / 1000, 1)} s`);
