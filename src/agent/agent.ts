@@ -78,11 +78,9 @@ export async function startAgent(config: Config, logger: Logger): Promise<Agent>
     },
   );
 
-  const stdoutLines = metrics.lines.labels({ stream: 'stdout' });
-  const stderrLines = metrics.lines.labels({ stream: 'stderr' });
   const reading: Subscription = lines$.subscribe({
     next: envelope => {
-      (envelope.messageType === 'OUT' ? stdoutLines : stderrLines).inc();
+      metrics.countLine(envelope.messageType === 'ERR');
       emitter.emit(envelope);
     },
     error: err => logger.error('agent pipeline failed', { error: String(err) }),

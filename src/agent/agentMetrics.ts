@@ -3,12 +3,25 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 /** The agent's self metrics, in their own registry. */
 export class AgentMetrics {
   readonly registry = new Registry();
+  /** Lines read and not yet added to the counter: a plain increment on the hot path. */
+  private pendingStdout = 0;
+  private pendingStderr = 0;
   readonly lines = new Counter<'stream'>({
     name: 'loggregator_agent_lines_total',
     help: 'Lines read from instance sockets, by stream.',
     labelNames: ['stream'],
     registers: [this.registry],
+    collect: () => {
+      this.lines.inc({ stream: 'stdout' }, this.pendingStdout);
+      this.lines.inc({ stream: 'stderr' }, this.pendingStderr);
+      this.pendingStdout = this.pendingStderr = 0;
+    },
   });
+
+  countLine(stderr: boolean): void {
+    if (stderr) this.pendingStderr++;
+    else this.pendingStdout++;
+  }
   readonly dropped = new Counter<'reason'>({
     name: 'loggregator_agent_dropped_total',
     help: 'Datagrams not sent, by reason.',

@@ -69,8 +69,14 @@ export class UdpEmitter {
     return owner;
   }
 
+  private readonly socketTypes = new Map<string, 'udp4' | 'udp6'>();
+
   private socketFor(target: UdpTarget): Socket {
-    const type = isIPv6(target.host) ? 'udp6' : 'udp4';
+    let type = this.socketTypes.get(target.host);
+    if (type === undefined) {
+      type = isIPv6(target.host) ? 'udp6' : 'udp4';
+      this.socketTypes.set(target.host, type);
+    }
     let socket = this.sockets.get(type);
     if (!socket) {
       socket = createSocket(type);
@@ -80,7 +86,10 @@ export class UdpEmitter {
     return socket;
   }
 
+  /** The envelope's datagram, or several when its message does not fit in one. */
   private datagrams(e: Envelope): Buffer[] {
+    const whole = encodeDatagram(e, this.opts.secret);
+    if (whole.length <= this.opts.maxDatagramBytes) return [whole]; // the usual case: encoded once
     return splitMessage(e, this.opts.maxDatagramBytes, this.opts.secret).map(part => encodeDatagram(part, this.opts.secret));
   }
 
