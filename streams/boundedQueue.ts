@@ -4,6 +4,9 @@ import { Observable, SchedulerLike, asyncScheduler } from 'rxjs';
 export interface BoundedQueueOptions<T> {
   /** Items held for a consumer that has no credit; past it the oldest are dropped. */
   readonly maxQueued: number;
+  /** With `sizeOf`: the size held at most; past it the oldest are dropped (the newest is kept). */
+  readonly maxQueuedSize?: number;
+  readonly sizeOf?: (item: T) => number;
   /** The in-band item that tells the consumer how many were dropped, and since when (ms). */
   readonly notice: (dropped: number, sinceMs: number) => T;
   /** Told of every dropped item, to count it. */
@@ -15,7 +18,8 @@ export interface BoundedQueueOptions<T> {
  * A pull-based buffer between a fast producer and one consumer of unknown speed.
  * `credit$` says how many more items the consumer can take now (a websocket grants credit while
  * its socket has room). Items wait in a bounded queue; on overflow the oldest are dropped and
- * counted, and the next item the consumer receives is a notice of the gap — placed exactly where
+ * counted (also when the queue's size, by `sizeOf`, passes `maxQueuedSize`), and the next item
+ * the consumer receives is a notice of the gap — placed exactly where
  * the lost items were. The producer is never slowed.
  *
  * Credit may be granted from inside `next` (synchronously); that is handled as a loop, not
@@ -34,6 +38,9 @@ export function boundedQueue<T>(
     let droppedSinceMs = 0;
     let draining = false;
     let sourceDone = false;
+    const sizeOf = opts.sizeOf ?? (() => 0);
+    const maxQueuedSize = opts.maxQueuedSize ?? Infinity;
+    let queuedSize = 0;
 
     const drain = (): void => {
       if (draining) return; // a credit granted from inside next(): the running loop picks it up
@@ -47,7 +54,9 @@ export function boundedQueue<T>(
             subscriber.next(opts.notice(n, droppedSinceMs));
           } else if (queue.length > 0) {
             credits--;
-            subscriber.next(queue.shift() as T);
+            const item = queue.shift() as T;
+            queuedSize -= sizeOf(item);
+            subscriber.next(item);
           } else {
             break;
           }
@@ -67,13 +76,19 @@ export function boundedQueue<T>(
     });
     const sourceSubscription = source$.subscribe({
       next: item => {
-        if (queue.length >= opts.maxQueued) {
-          queue.shift();
-          if (dropped === 0) droppedSinceMs = scheduler.now();
-          dropped++;
-          opts.onDrop?.(1);
-        }
+        const itemSize = sizeOf(item);
         queue.push(item);
+        queuedSize += itemSize;
+        let shed = 0;
+        while (queue.length > opts.maxQueued || (queuedSize > maxQueuedSize && queue.length > 1)) {
+          queuedSize -= sizeOf(queue.shift() as T);
+          shed++;
+        }
+        if (shed > 0) {
+          if (dropped === 0) droppedSinceMs = scheduler.now();
+          dropped += shed;
+          opts.onDrop?.(shed);
+        }
         drain();
       },
       error: err => subscriber.error(err),

@@ -180,6 +180,11 @@ export class RecentBuffer {
     while (this.bytes > this.opts.maxBytes && this.apps.size > 1) this.apps.pop();
   }
 
+  /** Approximate bytes retained for an app (0 for an unknown one). */
+  appBytes(appId: string): number {
+    return this.apps.peek(appId)?.bytes ?? 0;
+  }
+
   /** The app's newest `limit` lines (default: all retained), oldest first. */
   lines(appId: string, limit = this.opts.linesPerApp): LogLine[] {
     return this.apps.peek(appId)?.lines(appId, limit) ?? [];

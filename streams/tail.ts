@@ -4,10 +4,15 @@ import { LogLine } from './logLine';
 import { routerNotice } from './routerNotice';
 import { spliceRecent } from './spliceRecent';
 
+/** What a queued line costs beyond its message, roughly: its JSON's field names and values. */
+const QUEUED_LINE_OVERHEAD = 128;
+
 export interface TailOptions {
   readonly appId: string;
   /** Lines queued for a client that is not reading; past it the oldest are dropped. */
   readonly maxQueued: number;
+  /** Approximate bytes queued (message characters + 128 per line); past it the oldest are dropped. */
+  readonly maxQueuedBytes?: number;
   /** Told of every line dropped for this client, to count it. */
   readonly onDrop?: (dropped: number) => void;
   readonly scheduler?: SchedulerLike;
@@ -28,6 +33,8 @@ export function tail(
   const lines$ = recent$ ? spliceRecent(recent$, live$, { maxHeld: opts.maxQueued, onDrop: opts.onDrop }) : live$;
   return boundedQueue(lines$, credit$, {
     maxQueued: opts.maxQueued,
+    maxQueuedSize: opts.maxQueuedBytes,
+    sizeOf: line => line.envelope.message.length + QUEUED_LINE_OVERHEAD,
     onDrop: opts.onDrop,
     scheduler,
     notice: (dropped, sinceMs) =>

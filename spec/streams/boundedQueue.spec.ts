@@ -50,6 +50,17 @@ describe('boundedQueue', () => {
     });
   });
 
+  it('drops the oldest by size too, keeping what fits in maxQueuedSize', () => {
+    const testScheduler = newTestScheduler();
+    testScheduler.run(({ hot, cold, expectObservable }) => {
+      // sizes: a=4 b=4 c=4 d=9; at most 10 held: c pushes a out, d pushes b and c out
+      const source = hot('-a-b-c-d------|', { a: 'aaaa', b: 'bbbb', c: 'cccc', d: 'ddddddddd' });
+      const credit = cold('---------x', { x: 10 });
+      const out$ = boundedQueue(source, credit, { maxQueued: 100, maxQueuedSize: 10, sizeOf: s => s.length, notice, scheduler: testScheduler });
+      expectObservable(out$).toBe('---------(nd)-|', { n: 'dropped 3 since 5', d: 'ddddddddd' });
+    });
+  });
+
   it('spends a credit on the notice itself', () => {
     testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const source = hot('-a-b-c-d-e-|');

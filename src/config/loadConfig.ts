@@ -12,7 +12,14 @@ export interface Config {
     udp: { host: string; port: number; maxDatagramBytes: number; receiveBufferBytes: number };
     http: { host: string; port: number };
     recent: { linesPerApp: number; maxApps: number; maxBytes: number };
-    tail: { maxClients: number; maxQueuedLines: number; socketHighWaterBytes: number; keepaliveSeconds: number };
+    tail: {
+      maxClients: number;
+      maxQueuedLines: number;
+      maxQueuedBytes: number;
+      socketHighWaterBytes: number;
+      keepaliveSeconds: number;
+      allowedOrigins: string[];
+    };
     shutdownSeconds: number;
   };
   agent: {

@@ -3,17 +3,24 @@ import { Duplex } from 'node:stream';
 import { defer, from } from 'rxjs';
 import { WebSocketServer } from 'ws';
 import { AppChannels } from '../../streams/appChannels';
+import { LogLine } from '../../streams/logLine';
 import { RecentBuffer } from '../../streams/recentBuffer';
 import { isValidAppId } from '../envelope/codec';
 import { Logger } from '../logger';
 import { GOING_AWAY, runTailSession } from './tailSession';
 import { RefusedReason, RouterMetrics } from './routerMetrics';
 
+/** /recent answers being written at once; more are refused with 503 (each may be large). */
+const MAX_RECENT_IN_FLIGHT = 64;
+const RECENT_CHUNK_CHARS = 64 * 1024;
+
 export interface HttpApiOptions {
   readonly linesPerApp: number;
   readonly maxClients: number;
   readonly maxQueuedLines: number;
+  readonly maxQueuedBytes: number;
   readonly highWaterBytes: number;
+  readonly allowedOrigins: readonly string[];
   readonly keepaliveMs: number;
 }
 
@@ -72,6 +79,7 @@ function errorBody(message: string): string {
 export class HttpApi {
   readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096, clientTracking: true });
+  private recentInFlight = 0;
 
   constructor(
     private readonly recent: RecentBuffer,
@@ -82,10 +90,13 @@ export class HttpApi {
   ) {
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
-    this.server.on('clientError', (err, socket) => {
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // A client that went away mid-request is not a bad request: nothing to answer or count.
+      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
       this.metrics.refused.inc({ reason: 'bad_request' });
-      if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n`);
-      else socket.destroy();
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     });
   }
 
@@ -150,12 +161,39 @@ export class HttpApi {
       case '/recent': {
         const query = parseQuery(url, this.opts.linesPerApp);
         if (query instanceof Refusal) return this.refuse(res, query);
-        const lines = this.recent.lines(query.app, query.limit);
-        let body = '';
-        for (const line of lines) body += line.json + '\n';
-        res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'X-Line-Count': String(lines.length) }).end(body);
+        if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
+          return this.refuse(res, new Refusal(503, 'too_many_clients', `${MAX_RECENT_IN_FLIGHT} /recent answers are being sent already; try again later`));
+        }
+        this.sendRecent(res, this.recent.lines(query.app, query.limit)).catch(err => {
+          this.logger.error('/recent answer failed', { error: String(err) });
+          res.destroy();
+        });
         return;
       }
+    }
+  }
+
+  /**
+   * An app's recent lines as NDJSON, written in chunks as the client takes them: the answer is
+   * never built whole (100 lines of 64 KB messages can be tens of MB of JSON), and a client
+   * that does not read holds at most a chunk beyond the socket's buffer.
+   */
+  private async sendRecent(res: ServerResponse, lines: LogLine[]): Promise<void> {
+    this.recentInFlight++;
+    try {
+      res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'X-Line-Count': String(lines.length) });
+      let chunk = '';
+      for (const line of lines) {
+        chunk += line.json + '\n';
+        if (chunk.length < RECENT_CHUNK_CHARS) continue;
+        const more = res.write(chunk);
+        chunk = '';
+        if (!more) await new Promise(resolve => res.once('drain', resolve).once('close', resolve));
+        if (res.destroyed) return;
+      }
+      res.end(chunk);
+    } finally {
+      this.recentInFlight--;
     }
   }
 
@@ -164,7 +202,7 @@ export class HttpApi {
     const refuse = (refusal: Refusal) => {
       this.metrics.refused.inc({ reason: refusal.reason });
       const body = errorBody(refusal.message);
-      const statusText = { 400: 'Bad Request', 404: 'Not Found', 503: 'Service Unavailable' }[refusal.status] ?? 'Error';
+      const statusText = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[refusal.status] ?? 'Error';
       socket.end(
         `HTTP/1.1 ${refusal.status} ${statusText}\r\nContent-Type: application/json\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -175,6 +213,12 @@ export class HttpApi {
     if (url.pathname !== '/tail') return refuse(new Refusal(404, 'not_found', `no websocket endpoint at ${url.pathname}; use /tail?app=ID`));
     const query = parseQuery(url, this.opts.linesPerApp);
     if (query instanceof Refusal) return refuse(query);
+    // A browser page from elsewhere must not read an app's logs through the user's browser
+    // (cross-site websocket hijacking): an Origin header, which only browsers send, must be allowed.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.opts.allowedOrigins.includes(origin)) {
+      return refuse(new Refusal(403, 'origin_not_allowed', `websocket connections from origin ${JSON.stringify(origin.slice(0, 100))} are not allowed (router.tail.allowedOrigins)`));
+    }
     if (this.wss.clients.size >= this.opts.maxClients) {
       return refuse(new Refusal(503, 'too_many_clients', `tail client limit of ${this.opts.maxClients} reached; try again later`));
     }
@@ -192,6 +236,7 @@ export class HttpApi {
           socket,
           // The recent lines are already in memory: they do not count against the client's queue.
           maxQueued: this.opts.maxQueuedLines + (query.recent ? (query.limit ?? this.opts.linesPerApp) : 0),
+          maxQueuedBytes: this.opts.maxQueuedBytes + (query.recent ? this.recent.appBytes(query.app) : 0),
           highWaterBytes: this.opts.highWaterBytes,
           keepaliveMs: this.opts.keepaliveMs,
           onDrop: n => this.metrics.dropped.inc({ reason: 'tail_slow_consumer' }, n),

@@ -63,6 +63,8 @@ export async function startRouter(config: Config, logger: Logger): Promise<Route
       linesPerApp: opts.recent.linesPerApp,
       maxClients: opts.tail.maxClients,
       maxQueuedLines: opts.tail.maxQueuedLines,
+      maxQueuedBytes: opts.tail.maxQueuedBytes,
+      allowedOrigins: opts.tail.allowedOrigins,
       highWaterBytes: opts.tail.socketHighWaterBytes,
       keepaliveMs: opts.tail.keepaliveSeconds * 1000,
     },

@@ -2,7 +2,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RejectReason } from '../envelope/codec';
 
 export type DropReason = 'tail_slow_consumer' | 'recent_evicted';
-export type RefusedReason = 'bad_request' | 'not_found' | 'method_not_allowed' | 'too_many_clients';
+export type RefusedReason = 'bad_request' | 'not_found' | 'method_not_allowed' | 'too_many_clients' | 'origin_not_allowed';
 
 /** The router's self metrics, in their own registry (no globals: several routers per process in tests). */
 export class RouterMetrics {
@@ -51,6 +51,9 @@ export class RouterMetrics {
     const reasons: RejectReason[] = ['oversized', 'invalid_utf8', 'not_json', 'invalid_envelope', 'unsigned', 'bad_signature', 'bad_syslog'];
     reasons.forEach(reason => this.rejected.inc({ reason }, 0));
     (['tail_slow_consumer', 'recent_evicted'] as DropReason[]).forEach(reason => this.dropped.inc({ reason }, 0));
+    (['bad_request', 'not_found', 'method_not_allowed', 'too_many_clients', 'origin_not_allowed'] as RefusedReason[]).forEach(reason =>
+      this.refused.inc({ reason }, 0),
+    );
     new Gauge({
       name: 'loggregator_recent_apps',
       help: 'Apps with recent lines retained.',

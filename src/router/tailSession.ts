@@ -10,6 +10,7 @@ export interface TailSessionOptions {
   /** The upgraded connection under `ws`: corked per event-loop turn so frames leave together. */
   readonly socket: { cork(): void; uncork(): void };
   readonly maxQueued: number;
+  readonly maxQueuedBytes: number;
   readonly highWaterBytes: number;
   readonly keepaliveMs: number;
   readonly onDrop: (dropped: number) => void;
@@ -63,7 +64,7 @@ export function runTailSession(
   };
 
   session.add(
-    tail(live$, recent$, credit$, { appId: opts.appId, maxQueued: opts.maxQueued, onDrop: opts.onDrop }).subscribe({
+    tail(live$, recent$, credit$, { appId: opts.appId, maxQueued: opts.maxQueued, maxQueuedBytes: opts.maxQueuedBytes, onDrop: opts.onDrop }).subscribe({
       next: send,
       error: err => {
         logger.error('tail session failed', { app: opts.appId, error: String(err) });

@@ -254,7 +254,8 @@ describe('router under bad input', () => {
       const answer = await rawHttp(router.httpAddress, request);
       expect({ request: request.toString('latin1').slice(0, 40), status: answer.slice(0, 12) }).toEqual({
         request: request.toString('latin1').slice(0, 40),
-        status: 'HTTP/1.1 400',
+        // Headers over Node's limit get the status that says so; every other case is a 400.
+        status: request.includes('X-Big: ') ? 'HTTP/1.1 431' : 'HTTP/1.1 400',
       });
       // Between every two bad requests: the server answers, and a line goes through.
       expect((await httpGet(router.httpAddress, '/health')).status).toBe(200);
