@@ -20,6 +20,9 @@ export interface LogsOptions {
   readonly err?: (text: string) => void;
 }
 
+/** Frames remembered for recognising a replay after a reconnect (a router keeps 100 per app by default). */
+const REMEMBERED_FRAMES = 10_000;
+
 /** The server said no (4xx/5xx on the upgrade): retrying will not help. */
 class Refused extends Error {}
 /** The connection could not be made or was lost. */
@@ -72,9 +75,10 @@ async function recentOnce(opts: LogsOptions, out: (t: string) => void, err: (t: 
 }
 
 /** One websocket connection's frames; errors with Refused or Unreachable, never completes by itself. */
-function frames(url: URL, target: URL): Observable<string> {
+function frames(url: URL, target: URL, onOpen: () => void): Observable<string> {
   return new Observable<string>(subscriber => {
     const ws = new WebSocket(url, { handshakeTimeout: 10_000 });
+    ws.on('open', onOpen);
     ws.on('message', data => subscriber.next(data.toString()));
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
@@ -102,9 +106,16 @@ export async function logs(opts: LogsOptions): Promise<number> {
   if (opts.recent) return recentOnce(opts, out, err);
 
   let connectedOnce = false;
-  let lastPrinted = -1n;
-  // After a reconnect the recent lines come first; those up to the last one printed are skipped.
-  let skipUpTo: bigint | null = null;
+  // The frames printed last, to recognise them when a reconnect replays the recent lines.
+  // Identity, not time: timestamps come from senders' clocks and need not increase.
+  const printed = new Set<string>();
+  const printedOrder: string[] = [];
+  const remember = (frame: string) => {
+    printed.add(frame);
+    printedOrder.push(frame);
+    if (printedOrder.length > REMEMBERED_FRAMES) printed.delete(printedOrder.shift() as string);
+  };
+  let skippingReplay = false;
   const maxReconnects = opts.maxReconnects ?? 10;
   const connection$ = new Observable<string>(subscriber => {
     const url = new URL('/tail', opts.target);
@@ -113,15 +124,9 @@ export async function logs(opts: LogsOptions): Promise<number> {
     // After a drop, ask for the recent lines too, so lines sent while away are not lost.
     if (connectedOnce) {
       url.searchParams.set('recent', 'true');
-      skipUpTo = lastPrinted;
+      skippingReplay = true;
     }
-    return frames(url, opts.target).subscribe({
-      next: frame => {
-        connectedOnce = true;
-        subscriber.next(frame);
-      },
-      error: e => subscriber.error(e),
-    });
+    return frames(url, opts.target, () => (connectedOnce = true)).subscribe(subscriber);
   }).pipe(
     retry({
       resetOnSuccess: true,
@@ -141,12 +146,11 @@ export async function logs(opts: LogsOptions): Promise<number> {
         err(`skipping a frame that is not an envelope: ${decoded.detail}`);
         continue;
       }
-      const ts = BigInt(decoded.envelope.timestamp);
-      if (skipUpTo !== null) {
-        if (ts <= skipUpTo) continue; // printed before the reconnect
-        skipUpTo = null;
+      if (skippingReplay) {
+        if (printed.has(frame)) continue; // printed before the reconnect
+        skippingReplay = false;
       }
-      if (ts > lastPrinted) lastPrinted = ts;
+      remember(frame);
       print(decoded.envelope, opts, out, frame);
     }
     return 0;

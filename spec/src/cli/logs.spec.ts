@@ -13,8 +13,8 @@ import { waitFor } from '../../support/waitFor';
 describe('logs', () => {
   let router: Router;
   let emitter: UdpEmitter;
-  const send = (app: string, message: string) =>
-    emitter.send({ appId: app, sourceType: 'APP', sourceInstance: '0', messageType: 'OUT', timestamp: nowNs(), message });
+  const send = (app: string, message: string, timestamp = nowNs()) =>
+    emitter.send({ appId: app, sourceType: 'APP', sourceInstance: '0', messageType: 'OUT', timestamp, message });
 
   beforeEach(async () => {
     router = await startRouter(routerConfig(), createLogger('error', 'test'));
@@ -48,8 +48,9 @@ describe('logs', () => {
 
       proxy.cut();
       await waitFor(async () => (await tailClients()) === 0, { what: 'the router to see the client go', timeoutMs: 10_000 });
-      // Sent while the client is away: it must get them from the recent lines on reconnect.
-      for (let i = 0; i < 5; i++) await send('reco', `during ${i}`);
+      // Sent while the client is away: it must get them from the recent lines on reconnect,
+      // also from a sender whose clock is behind (timestamps are not what identifies a line).
+      for (let i = 0; i < 5; i++) await send('reco', `during ${i}`, i % 2 === 0 ? '1000000000000000000' : nowNs());
       await waitFor(() => notices.some(n => /reconnecting/.test(n)), { what: 'a reconnect notice', timeoutMs: 10_000 });
       await waitFor(async () => (await tailClients()) === 1 && printed.length >= 10, { what: 'the lines sent while away', timeoutMs: 10_000 });
       for (let i = 0; i < 5; i++) await send('reco', `after ${i}`);
@@ -58,6 +59,36 @@ describe('logs', () => {
 
       const expected = [0, 1, 2, 3, 4].map(i => `before ${i}`).concat([0, 1, 2, 3, 4].map(i => `during ${i}`), [0, 1, 2, 3, 4].map(i => `after ${i}`));
       expect(printed).toEqual(expected);
+    } finally {
+      abort.abort();
+      expect(await done).toBe(0);
+      await proxy.close();
+    }
+  });
+
+  it('reconnects a tail that dropped before any line arrived', async () => {
+    const proxy = await TcpProxy.start(router.httpAddress.port);
+    const printed: string[] = [];
+    const abort = new AbortController();
+    const done = logs({
+      app: 'quiet',
+      recent: false,
+      json: true,
+      colour: false,
+      target: new URL(`http://127.0.0.1:${proxy.port}`),
+      signal: abort.signal,
+      out: t => printed.push(JSON.parse(t).message),
+      err: () => undefined,
+    });
+    try {
+      const tailClients = async () => (await router.metrics.tailClients.get()).values[0]?.value;
+      await waitFor(async () => (await tailClients()) === 1, { what: 'the tail to connect', timeoutMs: 10_000 });
+      proxy.cut();
+      await waitFor(async () => (await tailClients()) === 0, { what: 'the router to see the client go', timeoutMs: 10_000 });
+      await waitFor(async () => (await tailClients()) === 1, { what: 'the tail to reconnect', timeoutMs: 10_000 });
+      await send('quiet', 'finally something');
+      await waitFor(() => printed.length === 1, { what: 'the line', timeoutMs: 10_000 });
+      expect(printed).toEqual(['finally something']);
     } finally {
       abort.abort();
       expect(await done).toBe(0);
