@@ -1,4 +1,4 @@
-import { Observable, SchedulerLike, asyncScheduler, catchError, debounceTime, map, of, switchMap } from 'rxjs';
+import { Observable, SchedulerLike, asyncScheduler, catchError, debounce, defer, map, merge, of, switchMap, tap, timer } from 'rxjs';
 import { InstancesRead } from './instance';
 
 /** What the watcher saw happen to instances.json. */
@@ -7,6 +7,8 @@ export type FileEvent = 'changed' | 'deleted';
 export interface InstanceSetsOptions {
   /** Quiet time after the last event before the file is read: a burst of writes is read once. */
   readonly settleMs: number;
+  /** Longest a read may be put off by events that keep coming (default 10 × settleMs). */
+  readonly maxWaitMs?: number;
   readonly scheduler?: SchedulerLike;
 }
 
@@ -26,8 +28,22 @@ export function instanceSets(
   parse: (text: string) => InstancesRead,
   opts: InstanceSetsOptions,
 ): Observable<InstancesRead> {
-  return event$.pipe(
-    debounceTime(opts.settleMs, opts.scheduler ?? asyncScheduler),
+  const scheduler = opts.scheduler ?? asyncScheduler;
+  const maxWaitMs = opts.maxWaitMs ?? opts.settleMs * 10;
+  // Debounce, but a file rewritten without pause (every 100 ms, say) is still read every
+  // maxWaitMs, rather than never while it keeps changing.
+  const settled$ = defer(() => {
+    let burstStartedAt: number | undefined;
+    return event$.pipe(
+      debounce(() => {
+        burstStartedAt ??= scheduler.now();
+        const left = Math.max(0, burstStartedAt + maxWaitMs - scheduler.now());
+        return merge(timer(opts.settleMs, scheduler), timer(left, scheduler));
+      }),
+      tap(() => (burstStartedAt = undefined)),
+    );
+  });
+  return settled$.pipe(
     switchMap(event =>
       event === 'deleted'
         ? of(NO_INSTANCES)

@@ -14,8 +14,17 @@ export interface RecentOptions {
   readonly onEvicted?: (lines: number) => void;
 }
 
-/** What a retained line costs beyond its message characters (pointers, timestamp, headers). */
+/** What a retained line costs beyond its characters (pointers, timestamp, headers). */
 export const RETAINED_LINE_OVERHEAD = 48;
+
+/**
+ * What a line is counted as retaining: its message, and its source's characters too: an app's
+ * table of distinct sources can hold up to twice as many as it has lines, so counting each
+ * line's source bounds the table by the budget as well (ever-new instance ids are not free).
+ */
+export function retainedBytes(e: Envelope): number {
+  return e.message.length + e.sourceType.length + e.sourceInstance.length + RETAINED_LINE_OVERHEAD;
+}
 
 /**
  * One app's last N lines, column by column: a retained line costs its message plus a few
@@ -29,6 +38,7 @@ class AppRing {
   private sourceIds: Uint16Array;
   private timestamps: BigInt64Array;
   private seqs: Float64Array;
+  private lineBytes: Uint32Array;
   /** Distinct sources: "OUT|ERR" + sourceType + "\u0000" + sourceInstance, by index. */
   private sources: string[] = [];
   private sourceIndex = new Map<string, number>();
@@ -43,6 +53,7 @@ class AppRing {
     this.sourceIds = new Uint16Array(this.capacity);
     this.timestamps = new BigInt64Array(this.capacity);
     this.seqs = new Float64Array(this.capacity);
+    this.lineBytes = new Uint32Array(this.capacity);
   }
 
   push(line: LogLine): void {
@@ -55,13 +66,14 @@ class AppRing {
     this.sourceIds[i] = sourceId;
     this.timestamps[i] = BigInt(e.timestamp);
     this.seqs[i] = line.seq;
+    this.lineBytes[i] = retainedBytes(e);
     this.length++;
-    this.bytes += e.message.length + RETAINED_LINE_OVERHEAD;
+    this.bytes += this.lineBytes[i];
   }
 
   dropOldest(): void {
     const i = this.head;
-    this.bytes -= this.messages[i].length + RETAINED_LINE_OVERHEAD;
+    this.bytes -= this.lineBytes[i];
     this.messages[i] = '';
     this.head = (this.head + 1) % this.capacity;
     this.length--;
@@ -124,13 +136,16 @@ class AppRing {
     const sourceIds = new Uint16Array(capacity);
     const timestamps = new BigInt64Array(capacity);
     const seqs = new Float64Array(capacity);
+    const lineBytes = new Uint32Array(capacity);
     for (let k = 0; k < this.length; k++) {
       const i = (this.head + k) % this.capacity;
       messages[k] = this.messages[i];
       sourceIds[k] = this.sourceIds[i];
       timestamps[k] = this.timestamps[i];
       seqs[k] = this.seqs[i];
+      lineBytes[k] = this.lineBytes[i];
     }
+    this.lineBytes = lineBytes;
     this.messages = messages;
     this.sourceIds = sourceIds;
     this.timestamps = timestamps;

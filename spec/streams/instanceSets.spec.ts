@@ -26,6 +26,18 @@ describe('instanceSets', () => {
     });
   });
 
+  it('still reads a file that never stops changing, every maxWaitMs', () => {
+    const testScheduler = newTestScheduler();
+    testScheduler.run(({ cold, hot, expectObservable }) => {
+      const event$ = hot('c-c-c-c-c-c-c-c-c-c-c-c-', { c: 'changed' as const });
+      const read = cold('(t|)', { t: file });
+      expectObservable(instanceSets(event$, () => read, parseInstances, { settleMs: 3, maxWaitMs: 8, scheduler: testScheduler })).toBe(
+        '--------s---------s------s', // at most 8 after a burst's first event; 3 after its last
+        { s: set },
+      );
+    });
+  });
+
   it('is the empty set when the file is deleted, without reading it', () => {
     const testScheduler = newTestScheduler();
     testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {

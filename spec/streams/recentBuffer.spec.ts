@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { Envelope, MAX_TIMESTAMP_NS } from '../../src/envelope/envelope';
 import { LogLine } from '../../streams/logLine';
-import { RETAINED_LINE_OVERHEAD, RecentBuffer, RecentOptions, retainRecent } from '../../streams/recentBuffer';
+import { RETAINED_LINE_OVERHEAD, RecentBuffer, RecentOptions, retainRecent, retainedBytes } from '../../streams/recentBuffer';
 import { envelope, line, newTestScheduler } from './fixtures';
 
 const seqs = (lines: LogLine[]): number[] => lines.map(l => l.seq);
@@ -110,8 +110,8 @@ describe('RecentBuffer', () => {
   });
 
   describe('bytes', () => {
-    // a 12-character message costs 60 bytes retained
-    const message = 'x'.repeat(60 - RETAINED_LINE_OVERHEAD);
+    // an 8-character message from APP/0 costs 60 bytes retained
+    const message = 'x'.repeat(60 - RETAINED_LINE_OVERHEAD - 'APP'.length - '0'.length);
 
     it('makes one app shed its own oldest lines past a quarter of the budget, and counts them', () => {
       const evicted: number[] = [];
@@ -144,7 +144,7 @@ describe('RecentBuffer', () => {
       appendAll(buffer, 'app-b', 4, 4, 'abcdef');
       expect(buffer.appCount).toBe(2);
       expect(buffer.lineCount).toBe(3);
-      expect(buffer.byteCount).toBe(3 * RETAINED_LINE_OVERHEAD + 3 + 3 + 6);
+      expect(buffer.byteCount).toBe(3 * (RETAINED_LINE_OVERHEAD + 'APP'.length + '0'.length) + 3 + 3 + 6);
     });
   });
 
@@ -247,5 +247,5 @@ class RecentModel {
 }
 
 function cost(lines: LogLine[]): number {
-  return lines.reduce((n, l) => n + l.envelope.message.length + RETAINED_LINE_OVERHEAD, 0);
+  return lines.reduce((n, l) => n + retainedBytes(l.envelope), 0);
 }
