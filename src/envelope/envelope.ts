@@ -25,8 +25,19 @@ export function msFromNs(ns: string): number {
   return Number(BigInt(ns) / 1_000_000n);
 }
 
-/** Wall-clock time now in ns, with sub-millisecond precision where the platform gives it. */
+let anchorWallNs = 0n;
+let anchorMonoNs = 0n;
+
+/**
+ * Wall-clock time now in ns, with sub-millisecond precision: a monotonic reading relative to a
+ * wall-clock anchor taken again every second, so that a clock step (NTP, a VM resumed) shows up
+ * within a second instead of never, as it would with performance.timeOrigin.
+ */
 export function nowNs(): string {
-  const ms = performance.timeOrigin + performance.now();
-  return (BigInt(Math.trunc(ms * 1000)) * 1000n).toString();
+  const mono = process.hrtime.bigint();
+  if (mono - anchorMonoNs > 1_000_000_000n || anchorWallNs === 0n) {
+    anchorWallNs = BigInt(Date.now()) * 1_000_000n;
+    anchorMonoNs = mono;
+  }
+  return (anchorWallNs + (mono - anchorMonoNs)).toString();
 }
