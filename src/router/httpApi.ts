@@ -1,4 +1,5 @@
 import { IncomingMessage, ServerResponse, createServer, Server } from 'node:http';
+import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { defer, from } from 'rxjs';
 import { WebSocketServer } from 'ws';
@@ -199,6 +200,18 @@ export class HttpApi {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
+      // Another protocol offered (h2c, as curl --http2 and Java's HttpClient do): decline it by
+      // answering the request in HTTP/1.1, as if no upgrade had been asked for.
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as Socket);
+      res.shouldKeepAlive = false;
+      res.once('finish', () => {
+        res.detachSocket(socket as Socket);
+        socket.end();
+      });
+      return this.handle(req, res);
+    }
     const refuse = (refusal: Refusal) => {
       this.metrics.refused.inc({ reason: refusal.reason });
       const body = errorBody(refusal.message);

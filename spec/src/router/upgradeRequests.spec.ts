@@ -3,6 +3,7 @@
 import WebSocket from 'ws';
 import { createLogger } from '../../../src/logger';
 import { Router, startRouter } from '../../../src/router/router';
+import { rawHttp } from '../../support/httpGet';
 import { routerConfig } from '../../support/routerConfig';
 
 function connect(router: Router, origin?: string): Promise<{ status: number; body: string } | 'open'> {
@@ -34,5 +35,20 @@ describe('router /tail origin check', () => {
     expect(await connect(router)).toBe('open'); // no Origin: not a browser
     const metric = await router.metrics.refused.get();
     expect(metric.values.find(v => v.labels.reason === 'origin_not_allowed')?.value).toBe(1);
+  });
+});
+
+describe('router: an upgrade to another protocol', () => {
+  let router: Router;
+  afterEach(() => router.close());
+
+  it('is declined by answering in HTTP/1.1 (curl --http2, Java HttpClient offer h2c)', async () => {
+    router = await startRouter(routerConfig(), createLogger('error', 'test'));
+    const answer = await rawHttp(
+      router.httpAddress,
+      'GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer).toContain('{"status":"ok"}');
   });
 });
