@@ -6,6 +6,7 @@ import { parseUdpTarget } from '../emitter/udpEmitter';
 import { isValidAppId } from '../envelope/codec';
 import { emit } from './emit';
 import { logs } from './logs';
+import { connectHost } from './addresses';
 import { agent, serve } from './serve';
 import { registerSimulateDea } from './simulateDeaCommand';
 
@@ -32,12 +33,6 @@ function checkApp(app: string): string {
   return app;
 }
 
-/** A config address to connect to: a wildcard bind address means "this machine". */
-function connectHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '::1';
-  return host;
-}
 
 function httpTarget(text: string | undefined, cfg: Config): URL {
   const host = connectHost(cfg.router.http.host);

@@ -1,13 +1,10 @@
-import { AddressInfo } from 'node:net';
 import { startAgent } from '../agent/agent';
 import { Config } from '../config/loadConfig';
 import { createLogger } from '../logger';
 import { startRouter } from '../router/router';
+import { connectHost, hostPort } from './addresses';
 import { Component, describeStartError, runUntilSignalled } from './lifecycle';
 
-export function hostPort(a: AddressInfo): string {
-  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-}
 
 /**
  * `loggregator serve`: a router, and an agent when an instances file is configured, until
@@ -27,8 +24,7 @@ export async function serve(config: Config): Promise<void> {
     if (config.agent.instancesPath !== null) {
       // The embedded agent feeds this process's router, wherever its port ended up.
       const udp = router.udpAddress;
-      const host = udp.address === '0.0.0.0' ? '127.0.0.1' : udp.address === '::' ? '::1' : udp.address;
-      const routers = [hostPort({ ...udp, address: host })];
+      const routers = [hostPort({ ...udp, address: connectHost(udp.address) })];
       const agent = await startAgent({ ...config, agent: { ...config.agent, routers } }, logger.child({ component: 'agent' }));
       components.push({ name: 'agent', close: () => agent.close() });
       logger.info('agent watching', { instances: config.agent.instancesPath, routers, http: `http://${hostPort(agent.httpAddress)}` });
