@@ -38,7 +38,6 @@ class AppRing {
   private sourceIds: Uint16Array;
   private timestamps: BigInt64Array;
   private seqs: Float64Array;
-  private lineBytes: Uint32Array;
   /** Distinct sources: "OUT|ERR" + sourceType + "\u0000" + sourceInstance, by index. */
   private sources: string[] = [];
   private sourceIndex = new Map<string, number>();
@@ -53,7 +52,6 @@ class AppRing {
     this.sourceIds = new Uint16Array(this.capacity);
     this.timestamps = new BigInt64Array(this.capacity);
     this.seqs = new Float64Array(this.capacity);
-    this.lineBytes = new Uint32Array(this.capacity);
   }
 
   push(line: LogLine): void {
@@ -66,14 +64,14 @@ class AppRing {
     this.sourceIds[i] = sourceId;
     this.timestamps[i] = BigInt(e.timestamp);
     this.seqs[i] = line.seq;
-    this.lineBytes[i] = retainedBytes(e);
     this.length++;
-    this.bytes += this.lineBytes[i];
+    this.bytes += retainedBytes(e);
   }
 
   dropOldest(): void {
     const i = this.head;
-    this.bytes -= this.lineBytes[i];
+    // retainedBytes of the stored line: its source is kind (3) + type + NUL (1) + instance.
+    this.bytes -= this.messages[i].length + this.sources[this.sourceIds[i]].length - 4 + RETAINED_LINE_OVERHEAD;
     this.messages[i] = '';
     this.head = (this.head + 1) % this.capacity;
     this.length--;
@@ -136,16 +134,13 @@ class AppRing {
     const sourceIds = new Uint16Array(capacity);
     const timestamps = new BigInt64Array(capacity);
     const seqs = new Float64Array(capacity);
-    const lineBytes = new Uint32Array(capacity);
     for (let k = 0; k < this.length; k++) {
       const i = (this.head + k) % this.capacity;
       messages[k] = this.messages[i];
       sourceIds[k] = this.sourceIds[i];
       timestamps[k] = this.timestamps[i];
       seqs[k] = this.seqs[i];
-      lineBytes[k] = this.lineBytes[i];
     }
-    this.lineBytes = lineBytes;
     this.messages = messages;
     this.sourceIds = sourceIds;
     this.timestamps = timestamps;
