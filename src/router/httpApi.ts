@@ -69,6 +69,19 @@ function parseUrl(req: IncomingMessage): URL | Refusal {
   }
 }
 
+/** Resolves when a response can take more, or is gone; leaves no listener behind. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise(resolve => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 function errorBody(message: string): string {
   return JSON.stringify({ error: message }) + '\n';
 }
@@ -189,7 +202,7 @@ export class HttpApi {
         if (chunk.length < RECENT_CHUNK_CHARS) continue;
         const more = res.write(chunk);
         chunk = '';
-        if (!more) await new Promise(resolve => res.once('drain', resolve).once('close', resolve));
+        if (!more) await drainedOrClosed(res);
         if (res.destroyed) return;
       }
       res.end(chunk);
