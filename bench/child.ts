@@ -201,23 +201,9 @@ function tails(): void {
   };
 
   const closeAll = async () => {
-    const closing = clients.map(
-      c =>
-        new Promise<void>(resolve => {
-          if (c.ws.readyState === WebSocket.CLOSED) return resolve();
-          const t = setTimeout(() => {
-            c.ws.terminate();
-            resolve();
-          }, 1000);
-          c.ws.once('close', () => {
-            clearTimeout(t);
-            resolve();
-          });
-          c.ws.close();
-        }),
-    );
+    const closing = closeSockets(clients.map(c => c.ws));
     clients = [];
-    await Promise.all(closing);
+    await closing;
   };
 
   const connectAll = async (a: { url: string; n: number; timeoutMs: number }) => {
@@ -410,23 +396,9 @@ function agentTails(): void {
   };
 
   const closeAll = async () => {
-    const closing = clients.map(
-      c =>
-        new Promise<void>(resolve => {
-          if (c.ws.readyState === WebSocket.CLOSED) return resolve();
-          const t = setTimeout(() => {
-            c.ws.terminate();
-            resolve();
-          }, 1000);
-          c.ws.once('close', () => {
-            clearTimeout(t);
-            resolve();
-          });
-          c.ws.close();
-        }),
-    );
+    const closing = closeSockets(clients.map(c => c.ws));
     clients = [];
-    await Promise.all(closing);
+    await closing;
   };
 
   const connect = async (a: { urls: string[]; timeoutMs: number }) => {
@@ -493,3 +465,24 @@ else {
   process.stderr.write(`bench child: unknown role ${role}\n`);
   process.exit(2);
 }
+
+/** Closes websockets, each cut after 1 s if it does not finish the closing handshake. */
+function closeSockets(sockets: WebSocket[]): Promise<void> {
+  const closing = sockets.map(
+    ws =>
+      new Promise<void>(resolve => {
+        if (ws.readyState === WebSocket.CLOSED) return resolve();
+        const t = setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 1000);
+        ws.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        ws.close();
+      }),
+  );
+  return Promise.all(closing).then(() => undefined);
+}
+

@@ -159,27 +159,42 @@ async function startRouterChild(name: string, env: Record<string, string> = {}):
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   track(proc);
+  const { entry, log } = await awaitLogEntry(proc, `router (${name})`, 'router listening', e => Boolean(e.udp && e.http));
+  const udpPort = Number(String(entry.udp).split(':').pop());
+  const http = new URL(String(entry.http));
+  return { proc, pid: proc.pid!, udpPort, httpPort: Number(http.port), base: `http://127.0.0.1:${http.port}`, log };
+}
+
+/**
+ * Resolves with the first JSON log line of a child (on its stderr) whose message is `message`
+ * and that `complete` accepts, and the last 200 lines; rejects if the child exits first or
+ * nothing comes within 15 s.
+ */
+function awaitLogEntry(
+  proc: ChildProcess,
+  what: string,
+  message: string,
+  complete: (entry: Record<string, unknown>) => boolean,
+): Promise<{ entry: Record<string, unknown>; log: string[] }> {
   const log: string[] = [];
-  return new Promise<RouterChild>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`router (${name}) did not report "router listening" within 15 s:\n${log.join('\n')}`)), 15_000);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} did not report "${message}" within 15 s:\n${log.join('\n')}`)), 15_000);
     proc.once('exit', code => {
       clearTimeout(t);
-      reject(new Error(`router (${name}) exited with ${code} before listening:\n${log.join('\n')}`));
+      reject(new Error(`${what} exited with ${code} before "${message}":\n${log.join('\n')}`));
     });
     createInterface({ input: proc.stderr! }).on('line', line => {
       log.push(line);
       if (log.length > 200) log.shift();
-      let entry: { message?: string; udp?: string; http?: string };
+      let entry: Record<string, unknown>;
       try {
         entry = JSON.parse(line);
       } catch {
         return;
       }
-      if (entry.message === 'router listening' && entry.udp && entry.http) {
+      if (entry.message === message && complete(entry)) {
         clearTimeout(t);
-        const udpPort = Number(entry.udp.split(':').pop());
-        const http = new URL(entry.http);
-        resolve({ proc, pid: proc.pid!, udpPort, httpPort: Number(http.port), base: `http://127.0.0.1:${http.port}`, log });
+        resolve({ entry, log });
       }
     });
   });
@@ -700,29 +715,9 @@ async function startAgentChild(name: string, instancesPath: string, routerUdpPor
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   track(proc);
-  const log: string[] = [];
-  return new Promise<AgentChild>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`agent (${name}) did not report "agent watching" within 15 s:\n${log.join('\n')}`)), 15_000);
-    proc.once('exit', code => {
-      clearTimeout(t);
-      reject(new Error(`agent (${name}) exited with ${code} before watching:\n${log.join('\n')}`));
-    });
-    createInterface({ input: proc.stderr! }).on('line', line => {
-      log.push(line);
-      if (log.length > 200) log.shift();
-      let entry: { message?: string; http?: string };
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (entry.message === 'agent watching' && entry.http) {
-        clearTimeout(t);
-        const http = new URL(entry.http);
-        resolve({ proc, pid: proc.pid!, base: `http://127.0.0.1:${http.port}`, log });
-      }
-    });
-  });
+  const { entry, log } = await awaitLogEntry(proc, `agent (${name})`, 'agent watching', e => Boolean(e.http));
+  const http = new URL(String(entry.http));
+  return { proc, pid: proc.pid!, base: `http://127.0.0.1:${http.port}`, log };
 }
 
 type DeaStats = DepotStats & { errors: string[] };
