@@ -2,7 +2,7 @@ import { AddressInfo } from 'node:net';
 import { Subscription, filter, map, share, tap } from 'rxjs';
 import { InstancesRead } from '../../streams/instance';
 import { instanceLines } from '../../streams/instanceLines';
-import { runInstances } from '../../streams/instanceRunner';
+import { runKeyed } from '../../streams/runKeyed';
 import { instanceSets } from '../../streams/instanceSets';
 import { Config, ConfigError } from '../config/loadConfig';
 import { UdpEmitter, parseUdpTarget } from '../emitter/udpEmitter';
@@ -54,7 +54,7 @@ export async function startAgent(config: Config, logger: Logger): Promise<Agent>
     share(),
   );
 
-  const lines$ = runInstances(
+  const lines$ = runKeyed(
     sets$,
     (instance, stop$) =>
       instanceLines(instance, stop$, {

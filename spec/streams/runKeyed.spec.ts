@@ -1,4 +1,4 @@
-// runInstances: instance sets → one stream per instance, diffed by identity
+// runKeyed: sets of keyed items (here instances) → one stream per item, diffed by identity
 //
 //   set$:     a---b---c---|        a = {x, y}   b = {x, z}   c = {}
 //   x:        ^-----------!        unchanged across a→b: subscribed once, never interrupted
@@ -6,7 +6,7 @@
 //   z:            ^---!            added by b, removed by c
 import { Observable, takeUntil } from 'rxjs';
 import { Instance } from '../../streams/instance';
-import { runInstances } from '../../streams/instanceRunner';
+import { runKeyed } from '../../streams/runKeyed';
 import { newTestScheduler } from './fixtures';
 
 function instance(appId: string, index = 0, jobDir = `/depot/${appId}/${index}`): Instance {
@@ -17,7 +17,7 @@ const x = instance('x');
 const y = instance('y');
 const z = instance('z');
 
-describe('runInstances', () => {
+describe('runKeyed', () => {
   it('keeps an unchanged instance running across changes and stops removed ones', () => {
     const testScheduler = newTestScheduler();
     testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
@@ -28,7 +28,7 @@ describe('runInstances', () => {
         z: cold('--3---3---3---3'),
       };
       const started: string[] = [];
-      const out = runInstances(set$, (inst, stop$) => {
+      const out = runKeyed(set$, (inst, stop$) => {
         started.push(inst.appId);
         return streams[inst.appId as 'x' | 'y' | 'z'].pipe(takeUntil(stop$));
       });
@@ -46,7 +46,7 @@ describe('runInstances', () => {
     testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const set$ = hot('a---e---a---', { a: [x], e: [] });
       const xs = cold('-1-1-|');
-      expectObservable(runInstances(set$, (_i, stop$) => xs.pipe(takeUntil(stop$)))).toBe('-1-1-----1-1');
+      expectObservable(runKeyed(set$, (_i, stop$) => xs.pipe(takeUntil(stop$)))).toBe('-1-1-----1-1');
       expectSubscriptions(xs.subscriptions).toBe(['^---!', '--------^----!']);
     });
   });
@@ -64,7 +64,7 @@ describe('runInstances', () => {
             subscriber.complete();
           });
         });
-      expectObservable(runInstances(set$, start)).toBe('f--l--|', { f: 'first', l: 'last partial' });
+      expectObservable(runKeyed(set$, start)).toBe('f--l--|', { f: 'first', l: 'last partial' });
     });
   });
 
@@ -75,7 +75,7 @@ describe('runInstances', () => {
       const set$ = hot('a---b---', { a: [x], b: [moved] });
       const old = cold('-o-o-o-o-o-o');
       const now = cold('-n-n-n');
-      expectObservable(runInstances(set$, (i, stop$) => (i.jobDir === x.jobDir ? old : now).pipe(takeUntil(stop$)))).toBe('-o-o-n-n-n');
+      expectObservable(runKeyed(set$, (i, stop$) => (i.jobDir === x.jobDir ? old : now).pipe(takeUntil(stop$)))).toBe('-o-o-n-n-n');
       expectSubscriptions(old.subscriptions).toBe('^---!');
       expectSubscriptions(now.subscriptions).toBe('----^');
     });
@@ -86,7 +86,7 @@ describe('runInstances', () => {
     testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const set$ = hot('a---a---', { a: [x, x] });
       const xs = cold('-1-1-1');
-      expectObservable(runInstances(set$, (_i, stop$) => xs.pipe(takeUntil(stop$)))).toBe('-1-1-1');
+      expectObservable(runKeyed(set$, (_i, stop$) => xs.pipe(takeUntil(stop$)))).toBe('-1-1-1');
       expectSubscriptions(xs.subscriptions).toBe('^');
     });
   });
@@ -96,7 +96,7 @@ describe('runInstances', () => {
     testScheduler.run(({ cold, hot }) => {
       const set$ = hot('a--b--b--|', { a: [x, y], b: [x, z] });
       const changes: unknown[] = [];
-      runInstances(set$, (_i, stop$) => cold('-').pipe(takeUntil(stop$)), c => changes.push({ added: c.added.map(i => i.appId), removed: c.removed, running: c.running })).subscribe();
+      runKeyed(set$, (_i, stop$) => cold('-').pipe(takeUntil(stop$)), c => changes.push({ added: c.added.map(i => i.appId), removed: c.removed, running: c.running })).subscribe();
       testScheduler.flush();
       expect(changes).toEqual([
         { added: ['x', 'y'], removed: [], running: 2 },
