@@ -11,7 +11,7 @@ import { Logger } from '../logger';
 import { serveMetrics } from '../metricsServer';
 import { RejectionLog } from '../router/rejectionLog';
 import { AgentMetrics } from './agentMetrics';
-import { instancesFileEvents, readInstancesFile } from './instancesWatch';
+import { readTextFile, watchedFileEvents } from '../files/watchedFile';
 import { parseInstances } from './instancesCodec';
 import { unixSocketText } from './unixSocketText';
 
@@ -40,7 +40,7 @@ export async function startAgent(config: Config, logger: Logger): Promise<Agent>
     onDropped: (reason, n) => metrics.dropped.inc({ reason }, n),
   });
 
-  const sets$ = instanceSets(instancesFileEvents(path, logger), () => readInstancesFile(path), parseInstances, {
+  const sets$ = instanceSets(watchedFileEvents(path, logger), () => readTextFile(path), parseInstances, {
     settleMs: opts.settleMs,
   }).pipe(
     tap(read => {

@@ -112,7 +112,7 @@ describe('agent: instances.json → instance sockets', () => {
   // Fails today: chokidar drops every 'change' within 50 ms of the one it reported (a leading-edge
   // throttle with no trailing event), so the debounce sees a quiet 50 ms in the middle of a burst
   // and reads a transient set (or a file caught truncated by an in-place write: not_json). See the
-  // report on src/agent/instancesWatch.ts.
+  // report on src/files/watchedFile.ts.
   //
   // 20 rewrites ~5 ms apart (each well inside settleMs of the one before), flapping between
   // [a, x, b] and [x], ending on [a, b]: acted on once, b added, a never touched, x never connected.
@@ -181,7 +181,7 @@ describe('agent: instances.json → instance sockets', () => {
   // Fails today (most runs; three rounds make a pass with the bug unlikely): chokidar watches the
   // file's inode; a rename landing within 5 ms of the one before is throttled away before chokidar
   // moves its watch to the new inode, so it stays on the replaced inode and never reports the file
-  // again. See the report on src/agent/instancesWatch.ts.
+  // again. See the report on src/files/watchedFile.ts.
   it('keeps following instances.json through bursts of renames (temp file + rename, as the DEA writes it)', async () => {
     const rig = new AgentRig(teardown);
     const receiver = await rig.receiver();

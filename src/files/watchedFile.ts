@@ -7,8 +7,8 @@ import { FileEvent } from '../../streams/instanceSets';
 import { Logger } from '../logger';
 
 /**
- * instances.json as a stream of "look again" events, from chokidar watching its *directory*:
- * created (also after the agent started), changed in place, replaced by rename, deleted. The
+ * A file (instances.json, bindings.json) as a stream of "look again" events, from chokidar
+ * watching its *directory*: created (also after the watch started), changed in place, replaced by rename, deleted. The
  * directory, not the file: a file watch follows one inode and is lost when renames replace
  * the file in quick succession, and chokidar throttles a file's change events (50 ms, no
  * trailing event), which would lose the last write of a burst. Its unthrottled raw events of
@@ -16,11 +16,11 @@ import { Logger } from '../logger';
  * for the read to find out (a missing file is the empty set). The first event comes at
  * subscription. Watching stops on unsubscribe.
  */
-export function instancesFileEvents(path: string, logger: Logger): Observable<FileEvent> {
+export function watchedFileEvents(path: string, logger: Logger): Observable<FileEvent> {
   const dir = dirname(resolve(path));
   if (!existsSync(dir)) {
     // Nothing can watch a directory that does not exist yet: wait for it.
-    logger.warn('the directory of instances.json does not exist yet; checking every second', { dir });
+    logger.warn(`the directory of ${basename(path)} does not exist yet; checking every second`, { dir });
     return timer(1000, 1000).pipe(
       first(() => existsSync(dir)),
       switchMap(() => watchDirectory(dir, basename(path), logger)),
@@ -37,7 +37,7 @@ function watchDirectory(dir: string, name: string, logger: Logger): Observable<F
       if (file === name && watched !== undefined && resolve(watched) === dir) subscriber.next('changed');
     });
     // A watcher error (e.g. a permission change) is logged; the last known set keeps running.
-    watcher.on('error', err => logger.error('watching instances.json failed', { dir, error: String(err) }));
+    watcher.on('error', err => logger.error(`watching ${name} failed`, { dir, error: String(err) }));
     subscriber.next('changed');
     return () => {
       void watcher.close();
@@ -46,7 +46,7 @@ function watchDirectory(dir: string, name: string, logger: Logger): Observable<F
 }
 
 /** The file's text, or null if it does not exist. */
-export function readInstancesFile(path: string): Observable<string | null> {
+export function readTextFile(path: string): Observable<string | null> {
   return from(
     readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return null;
