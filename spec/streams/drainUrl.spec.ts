@@ -1,0 +1,157 @@
+// parseDrainUrl / drainName: a binding's URL → where its drain writes, and how it is named
+//
+//   syslog://logs.example.com              → syslog      logs.example.com  514
+//   syslog-tls://logs.example.com          → syslog-tls  logs.example.com  6514
+//   https://logs.example.com/drain         → https       logs.example.com  443
+//   syslog://[::1]:514                     → syslog      ::1               514
+//   https://u:s@h:8443/p?token=t#f         → name https://h:8443/p          (no userinfo, query, fragment)
+//   http://…  ftp://…                      → refused: unsupported scheme
+//   syslog://:514  syslog:///  …:0         → refused: no host / port 0
+//   "not a url"  ""  3,000 characters      → refused; drainName keeps no more than the scheme
+import { MAX_DRAIN_URL_CHARS, drainName, parseDrainUrl } from '../../streams/drainUrl';
+
+/** The reason a URL is refused, failing the test if it is accepted. */
+function refusal(raw: string): string {
+  const result = parseDrainUrl(raw);
+  if (result.ok) throw new Error(`expected ${raw} to be refused, got ${JSON.stringify(result.target)}`);
+  return result.reason;
+}
+
+describe('parseDrainUrl', () => {
+  it('gives syslog:// its default port, 514, written out in the canonical URL', () => {
+    expect(parseDrainUrl('syslog://logs.example.com')).toEqual({
+      ok: true,
+      target: { scheme: 'syslog', url: 'syslog://logs.example.com:514', name: 'syslog://logs.example.com:514', host: 'logs.example.com', port: 514 },
+    });
+  });
+
+  it('gives syslog-tls:// its default port, 6514, written out in the canonical URL', () => {
+    expect(parseDrainUrl('syslog-tls://logs.example.com')).toEqual({
+      ok: true,
+      target: { scheme: 'syslog-tls', url: 'syslog-tls://logs.example.com:6514', name: 'syslog-tls://logs.example.com:6514', host: 'logs.example.com', port: 6514 },
+    });
+  });
+
+  it('gives https:// its default port, 443, and keeps the path in the name', () => {
+    expect(parseDrainUrl('https://logs.example.com/drain')).toEqual({
+      ok: true,
+      target: { scheme: 'https', url: 'https://logs.example.com/drain', name: 'https://logs.example.com/drain', host: 'logs.example.com', port: 443 },
+    });
+  });
+
+  it('takes an explicit port for each scheme', () => {
+    const ports = ['syslog://10.0.0.7:1514', 'syslog-tls://10.0.0.7:16514', 'https://10.0.0.7:8443/x'].map(u => {
+      const r = parseDrainUrl(u);
+      return r.ok ? [r.target.scheme, r.target.host, r.target.port] : r.reason;
+    });
+    expect(ports).toEqual([
+      ['syslog', '10.0.0.7', 1514],
+      ['syslog-tls', '10.0.0.7', 16514],
+      ['https', '10.0.0.7', 8443],
+    ]);
+  });
+
+  it('takes an IPv6 literal, giving the host without brackets (as net.connect wants it)', () => {
+    expect(parseDrainUrl('syslog://[::1]:514')).toEqual({
+      ok: true,
+      target: { scheme: 'syslog', url: 'syslog://[::1]:514', name: 'syslog://[::1]:514', host: '::1', port: 514 },
+    });
+  });
+
+  it('removes userinfo, query and fragment from the name, and keeps them in the url it connects to', () => {
+    const raw = 'https://user:secret@logs.example.com:8443/drain/x?token=abc#f';
+    const result = parseDrainUrl(raw);
+    expect(result).toEqual({
+      ok: true,
+      target: { scheme: 'https', url: raw, name: 'https://logs.example.com:8443/drain/x', host: 'logs.example.com', port: 8443 },
+    });
+    const name = result.ok ? result.target.name : '';
+    for (const leak of ['secret', 'abc', 'user', 'token', '#f']) expect(name).not.toContain(leak);
+  });
+
+  it('removes userinfo from a syslog name too', () => {
+    const result = parseDrainUrl('syslog-tls://user:secret@logs.example.com:6514');
+    expect(result.ok && result.target.name).toBe('syslog-tls://logs.example.com:6514');
+  });
+
+  it('refuses plain http://, naming the schemes it takes', () => {
+    expect(refusal('http://logs.example.com/drain')).toBe('url: unsupported scheme "http" (use syslog://, syslog-tls:// or https://)');
+  });
+
+  it('refuses ftp://', () => {
+    expect(refusal('ftp://logs.example.com/drain')).toBe('url: unsupported scheme "ftp" (use syslog://, syslog-tls:// or https://)');
+  });
+
+  it('refuses a URL with a port but no host', () => {
+    // WHATWG URL itself refuses an empty host followed by a port.
+    expect(refusal('syslog://:514')).toBe('url: not a URL');
+  });
+
+  it('refuses a URL with no host at all', () => {
+    expect(refusal('syslog:///')).toBe('url: missing host');
+  });
+
+  it('refuses port 0', () => {
+    expect([refusal('syslog://logs.example.com:0'), refusal('https://logs.example.com:0/x')]).toEqual(['url: port 0', 'url: port 0']);
+  });
+
+  it('refuses garbage', () => {
+    expect(refusal('not a url')).toBe('url: not a URL');
+  });
+
+  it('refuses the empty string as missing', () => {
+    expect(refusal('')).toBe('url: missing');
+  });
+
+  it(`refuses a URL longer than ${MAX_DRAIN_URL_CHARS} characters before parsing it`, () => {
+    const long = `syslog://logs.example.com:514/${'x'.repeat(3000 - 'syslog://logs.example.com:514/'.length)}`;
+    expect(long).toHaveLength(3000);
+    expect(refusal(long)).toBe('url: longer than 2048 characters');
+  });
+
+  it('takes a URL of exactly the longest length', () => {
+    const prefix = 'https://logs.example.com/';
+    expect(parseDrainUrl(prefix + 'x'.repeat(MAX_DRAIN_URL_CHARS - prefix.length)).ok).toBe(true);
+  });
+});
+
+describe('drainName', () => {
+  it('names a URL by scheme, host and port (and path for https)', () => {
+    expect([drainName('syslog://h.example.com:514/ignored?q#f'), drainName('https://h.example.com/a/b?q#f')]).toEqual([
+      'syslog://h.example.com:514',
+      'https://h.example.com/a/b',
+    ]);
+  });
+
+  it('keeps only the scheme of an unparseable value', () => {
+    expect(drainName('syslog://user:s3cr3t-tok@[::1')).toBe('syslog:(unparseable)');
+  });
+
+  it('keeps nothing of an unparseable value without a scheme', () => {
+    expect([drainName('not a url token=s3cr3t-tok'), drainName('')]).toEqual(['(unparseable)', '(unparseable)']);
+  });
+
+  it('never shows a token carried by an unparseable value', () => {
+    const token = 's3cr3t-tok';
+    const values = [
+      `syslog://user:${token}@[::1`,
+      `syslog://${token}@:514`,
+      `https://logs.example.com:99999/?token=${token}`,
+      `syslog-tls://logs example.com/${token}`,
+      `${token}@logs.example.com:514`,
+      `token=${token}`,
+      `https://[${token}]/`,
+    ];
+    const names = values.map(drainName);
+    expect(names.filter(n => n.includes(token))).toEqual([]);
+    expect(names).toEqual([
+      'syslog:(unparseable)',
+      'syslog:(unparseable)',
+      'https:(unparseable)',
+      'syslog-tls:(unparseable)',
+      '(unparseable)',
+      '(unparseable)',
+      'https:(unparseable)',
+    ]);
+  });
+});
