@@ -4,10 +4,11 @@ import { Envelope } from '../src/envelope/envelope';
 /**
  * One accepted line inside a router. `seq` orders lines as they were ingested by this router
  * (the seam between recent and live is found by it); the JSON is made once, only when a tail
- * client or an HTTP answer first needs it, and then shared by all of them.
+ * client or an HTTP answer first needs it, and then shared by all of them; so is a drain frame.
  */
 export class LogLine {
   #json: string | undefined;
+  #frame: Buffer | undefined;
 
   constructor(
     readonly seq: number,
@@ -20,6 +21,11 @@ export class LogLine {
 
   get json(): string {
     return (this.#json ??= encodeEnvelopeJson(this.envelope));
+  }
+
+  /** The line as a drain frame, made by the first drain that needs it and shared by the app's others. */
+  frame(encode: (envelope: Envelope) => Buffer): Buffer {
+    return (this.#frame ??= encode(this.envelope));
   }
 }
 

@@ -15,7 +15,11 @@ describe('loggregator serve, emit and logs as child processes', () => {
   let http: string;
 
   beforeAll(async () => {
-    server = Child.start('npm', ['run', 'serve'], { LOGGREGATOR_ROUTER_UDP_PORT: '0', LOGGREGATOR_ROUTER_HTTP_PORT: '0' });
+    server = Child.start('npm', ['run', 'serve'], {
+      LOGGREGATOR_ROUTER_UDP_PORT: '0',
+      LOGGREGATOR_ROUTER_HTTP_PORT: '0',
+      LOGGREGATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'lgr-e2e-data-')),
+    });
     const listening = await server.waitFor(/^\{.*"message":"router listening".*$/m);
     const log = JSON.parse(listening[0]) as { udp: string; http: string };
     udp = log.udp;

@@ -8,6 +8,7 @@ import { emit } from './emit';
 import { logs } from './logs';
 import { connectHost } from './addresses';
 import { agent, serve } from './serve';
+import { registerBindingCommands } from './bindingsCommand';
 import { registerSimulateDea } from './simulateDeaCommand';
 
 const USAGE = 2;
@@ -51,13 +52,13 @@ function httpTarget(text: string | undefined, cfg: Config): URL {
 
 const program = new Command()
   .name('loggregator')
-  .description('A log router for application platforms: UDP ingest, recent logs over HTTP, live tail over websocket.')
+  .description('A log router for application platforms: UDP ingest, recent logs over HTTP, live tail over websocket, syslog drains.')
   .showHelpAfterError()
   .exitOverride((err: CommanderError) => process.exit(err.exitCode === 0 ? 0 : USAGE));
 
 program
   .command('serve')
-  .description('run the router (UDP ingest, HTTP /recent, websocket /tail) until SIGTERM or SIGINT')
+  .description('run the router (UDP ingest, HTTP /recent, websocket /tail, drains) until SIGTERM or SIGINT')
   .option('--config <file>', 'JSON config file, merged over config/default.json')
   .action(async (opts: { config?: string }) => serve(config(opts.config)));
 
@@ -142,6 +143,7 @@ program
     },
   );
 
+registerBindingCommands(program, { config, checkApp, fail });
 registerSimulateDea(program);
 
 program.parseAsync(process.argv).catch(err => {

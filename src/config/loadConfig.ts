@@ -8,6 +8,14 @@ import schema from '../../config/config.schema.json';
 export interface Config {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   sharedSecret: string | null;
+  dataDir: string;
+  etcd: { endpoints: string[]; dialTimeoutMs: number };
+  bindings: {
+    store: 'file' | 'etcd';
+    etcdPrefix: string;
+    maxPerApp: number;
+    reconnect: { initialMs: number; maxMs: number };
+  };
   router: {
     udp: { host: string; port: number; maxDatagramBytes: number; receiveBufferBytes: number };
     http: { host: string; port: number };
@@ -20,6 +28,7 @@ export interface Config {
       keepaliveSeconds: number;
       allowedOrigins: string[];
     };
+    drains: DrainConfig;
     shutdownSeconds: number;
   };
   agent: {
@@ -31,6 +40,20 @@ export interface Config {
     maxQueuedDatagrams: number;
     http: { host: string; port: number };
   };
+}
+
+export interface DrainConfig {
+  hostname: string | null;
+  maxQueuedLines: number;
+  maxQueuedBytes: number;
+  resendWindowMs: number;
+  connectTimeoutMs: number;
+  stallTimeoutMs: number;
+  reconnect: { initialMs: number; maxMs: number };
+  flushSeconds: number;
+  noticeIntervalSeconds: number;
+  tls: { caFile: string | null; insecureSkipVerify: boolean };
+  https: { batchLines: number; batchBytes: number; flushMs: number; timeoutMs: number };
 }
 
 /** A configuration that cannot be used; the message names the key and why. */

@@ -1,10 +1,22 @@
+import { mkdirSync, readFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
-import { Subscription, filter, map, tap } from 'rxjs';
+import { hostname } from 'node:os';
+import { rootCertificates } from 'node:tls';
+import { Subject, Subscription, defer, filter, map, takeUntil, tap } from 'rxjs';
 import { AppChannels, publishToChannels } from '../../streams/appChannels';
+import { reconnectWithBackoff } from '../../streams/backoff';
+import { bindingSets } from '../../streams/bindingSets';
 import { ingest } from '../../streams/ingest';
 import { LogLine } from '../../streams/logLine';
 import { RecentBuffer, retainRecent } from '../../streams/recentBuffer';
-import { Config } from '../config/loadConfig';
+import { routerNotice } from '../../streams/routerNotice';
+import { BindingStore, openBindingStore } from '../bindings/bindingStore';
+import { FileBindingStore } from '../bindings/fileBindingStore';
+import { Config, ConfigError } from '../config/loadConfig';
+import { DrainMetrics } from '../drain/drainMetrics';
+import { runDrains } from '../drain/drains';
+import { Envelope } from '../envelope/envelope';
+import { encodeSyslogMessage, octetCounted } from '../envelope/rfc5424';
 import { Logger } from '../logger';
 import { HttpApi } from './httpApi';
 import { RejectionLog } from './rejectionLog';
@@ -15,16 +27,22 @@ export interface Router {
   readonly udpAddress: AddressInfo;
   readonly httpAddress: AddressInfo;
   readonly metrics: RouterMetrics;
-  /** Stops ingest, closes tail clients with 1001 (going away), stops HTTP. */
+  /** Stops ingest, closes tail clients with 1001 (going away), flushes drains (bounded), stops HTTP. */
   close(): Promise<void>;
+}
+
+export interface RouterDeps {
+  /** Where bindings come from; by default the store the config names (closed with the router). */
+  readonly bindingStore?: BindingStore;
 }
 
 /**
  * One router process's wiring:
  *   UDP datagrams → ingest (decode, validate, count rejections) → recent buffer → app channels
  *   HTTP /recent reads the buffer; websocket /tail subscribes to a channel.
+ *   binding store → binding sets → one drain writer per binding, on its app's channel.
  */
-export async function startRouter(config: Config, logger: Logger): Promise<Router> {
+export async function startRouter(config: Config, logger: Logger, deps: RouterDeps = {}): Promise<Router> {
   const opts = config.router;
   let metrics: RouterMetrics | undefined;
   const recent = new RecentBuffer({
@@ -34,12 +52,16 @@ export async function startRouter(config: Config, logger: Logger): Promise<Route
   metrics = new RouterMetrics(recent);
   const channels = new AppChannels();
   const rejections = new RejectionLog(logger, 'datagram rejected');
+  const drainMetrics = new DrainMetrics(metrics.registry);
+  const tlsCa = trustedCas(opts.drains.tls.caFile);
+  const own$ = new Subject<Envelope>();
 
   const udp = await bindUdp(opts.udp, logger);
-  const ingestion: Subscription = ingest(udp.datagram$, {
-    maxBytes: opts.udp.maxDatagramBytes,
-    secret: config.sharedSecret ?? undefined,
-  })
+  const ingestion: Subscription = ingest(
+    udp.datagram$,
+    { maxBytes: opts.udp.maxDatagramBytes, secret: config.sharedSecret ?? undefined },
+    own$,
+  )
     .pipe(
       tap(result => {
         if (!result.ok) {
@@ -54,6 +76,49 @@ export async function startRouter(config: Config, logger: Logger): Promise<Route
       publishToChannels(channels),
     )
     .subscribe({ error: err => logger.error('ingest pipeline failed', { error: String(err) }) });
+
+  const drainLog = logger.child({ component: 'drain' });
+  // The data directory is the router's: made at start, so the bindings file can be watched at once.
+  if (deps.bindingStore === undefined && config.bindings.store === 'file') mkdirSync(config.dataDir, { recursive: true });
+  const store =
+    deps.bindingStore ??
+    (config.bindings.store === 'file'
+      ? new FileBindingStore(config.dataDir, drainLog, reason => {
+          drainMetrics.storeErrors.inc();
+          drainLog.error('bindings file unusable', { reason });
+        })
+      : openBindingStore(config, drainLog));
+  const stopDrains$ = new Subject<void>();
+  const storeEvent$ = defer(() => store.events()).pipe(
+    reconnectWithBackoff(stopDrains$, {
+      ...config.bindings.reconnect,
+      jitter: 0.5,
+      onRetry: (error, attempt, retryInMs) => {
+        drainMetrics.storeErrors.inc();
+        drainLog.warn('binding store unavailable; drains keep the last known bindings', {
+          store: store.description,
+          error: error === undefined ? 'watch ended' : String((error as Error).message ?? error),
+          attempt,
+          retryInMs,
+        });
+      },
+    }),
+    takeUntil(stopDrains$),
+  );
+  const hostnameField = opts.drains.hostname ?? hostname();
+  const encodeFrame = (envelope: Envelope) => octetCounted(encodeSyslogMessage(envelope, hostnameField));
+  let drainsDone: () => void = () => undefined;
+  const drainsFinished = new Promise<void>(resolve => (drainsDone = resolve));
+  const drains = runDrains(bindingSets(storeEvent$, { maxPerApp: config.bindings.maxPerApp }), {
+    config: opts.drains,
+    appLines: appId => channels.channel(appId),
+    notify: (appId, message) => own$.next(routerNotice(appId, message, Date.now()).envelope),
+    frameOf: line => line.frame(encodeFrame),
+    tlsCa,
+    metrics: drainMetrics,
+    logger: drainLog,
+  }).subscribe({ complete: () => drainsDone(), error: () => drainsDone() });
+  drainLog.info('drains follow bindings', { store: store.description });
 
   const http = new HttpApi(
     recent,
@@ -73,8 +138,10 @@ export async function startRouter(config: Config, logger: Logger): Promise<Route
   try {
     await http.listen(opts.http.host, opts.http.port);
   } catch (err) {
+    drains.unsubscribe();
     ingestion.unsubscribe();
     await udp.close();
+    if (deps.bindingStore === undefined) await store.close();
     throw err;
   }
 
@@ -84,9 +151,28 @@ export async function startRouter(config: Config, logger: Logger): Promise<Route
     metrics,
     close: async () => {
       await udp.close();
-      ingestion.unsubscribe();
+      // Drains flush what they hold (each for at most flushSeconds) while tail clients close.
+      stopDrains$.next();
+      const flushed = Promise.race([drainsFinished, new Promise(resolve => setTimeout(resolve, (opts.drains.flushSeconds + 1) * 1000).unref())]);
       // Half the shutdown budget for clients to close cleanly; then they are cut.
-      await http.close((opts.shutdownSeconds * 1000) / 2);
+      await Promise.all([flushed, http.close((opts.shutdownSeconds * 1000) / 2)]);
+      drains.unsubscribe();
+      ingestion.unsubscribe();
+      own$.complete();
+      if (deps.bindingStore === undefined) await store.close();
     },
   };
+}
+
+/** System CAs plus the configured file's, or undefined (node's default: system CAs). */
+function trustedCas(caFile: string | null): string[] | undefined {
+  if (caFile === null) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(caFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`router.drains.tls.caFile ${caFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`router.drains.tls.caFile ${caFile}: holds no PEM certificate`);
+  return [...rootCertificates, pem];
 }

@@ -1,0 +1,107 @@
+import { noop } from 'cockatiel';
+import { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { Observable } from 'rxjs';
+import { bindingIdOf, parseStoreEntry } from '../../streams/binding';
+import { BindingStoreEvent } from '../../streams/bindingSets';
+import { ConfigError, Config } from '../config/loadConfig';
+import { Logger } from '../logger';
+import { BindingStore, ListedBinding } from './bindingStore';
+
+/**
+ * Bindings in etcd (v3): `<prefix><appId>/<bindingId>` → `{"url": "…"}`. Each subscription reads
+ * the current set and watches from the revision after it, so no change between the read and
+ * the watch is missed. Any failure (etcd unreachable, restarted, the watch cancelled) errors the
+ * stream; the router resubscribes with its own backoff and starts again from a snapshot, and
+ * until then keeps the last known set. The client's own retries and circuit breaker are off
+ * (one policy of retrying, ours), and every unary call has a deadline.
+ */
+export class EtcdBindingStore implements BindingStore {
+  readonly description: string;
+  private readonly client: Etcd3;
+  private readonly prefix: string;
+
+  constructor(
+    config: Config,
+    private readonly logger: Logger,
+  ) {
+    if (config.etcd.endpoints.length === 0) {
+      throw new ConfigError('bindings.store is "etcd" but etcd.endpoints is empty: set LOGGREGATOR_ETCD_ENDPOINTS=http://127.0.0.1:2379');
+    }
+    this.prefix = config.bindings.etcdPrefix;
+    this.description = `etcd ${config.etcd.endpoints.join(',')} ${this.prefix}`;
+    const deadlineMs = config.etcd.dialTimeoutMs;
+    this.client = new Etcd3({
+      hosts: config.etcd.endpoints,
+      dialTimeout: deadlineMs,
+      faultHandling: { host: () => noop, global: noop },
+      defaultCallOptions: context => (context.isStream ? {} : { deadline: Date.now() + deadlineMs }),
+    });
+  }
+
+  events(): Observable<BindingStoreEvent> {
+    return new Observable<BindingStoreEvent>(subscriber => {
+      let watcher: Watcher | undefined;
+      let closed = false;
+      const fail = (err: unknown) => {
+        if (!closed) subscriber.error(err);
+      };
+      (async () => {
+        const snapshot = await this.client.getAll().prefix(this.prefix).exec();
+        if (closed) return;
+        subscriber.next({ kind: 'snapshot', entries: snapshot.kvs.map(kv => this.entry(kv)) });
+        const next = (BigInt(snapshot.header.revision) + 1n).toString();
+        const w = await this.client.watch().prefix(this.prefix).startRevision(next).create();
+        if (closed) return void w.cancel().catch(() => undefined);
+        watcher = w;
+        w.on('put', kv => subscriber.next({ kind: 'put', entry: this.entry(kv) }));
+        w.on('delete', kv => subscriber.next({ kind: 'delete', key: this.key(kv) }));
+        // The client would quietly resume a broken watch; a resync from a snapshot is simpler
+        // to trust (a compacted revision cannot be resumed at all).
+        w.on('disconnected', err => fail(err));
+        w.on('error', err => fail(err));
+        w.on('end', () => fail(new Error('etcd watch ended')));
+      })().catch(fail);
+      return () => {
+        closed = true;
+        void watcher?.cancel().catch(() => undefined);
+      };
+    });
+  }
+
+  async list(appId?: string): Promise<ListedBinding[]> {
+    const kvs = await this.client.getAll().prefix(this.prefix + (appId === undefined ? '' : `${appId}/`)).exec();
+    return kvs.kvs.flatMap(kv => {
+      const parsed = parseStoreEntry(this.entry(kv));
+      if (parsed.ok) return [{ appId: parsed.binding.appId, url: parsed.binding.drain.url }];
+      this.logger.warn('invalid binding in etcd', { key: this.key(kv), reason: parsed.reason });
+      return [];
+    });
+  }
+
+  async bind(appId: string, url: string): Promise<boolean> {
+    const entry = { key: `${appId}/${bindingIdOf(url)}`, value: JSON.stringify({ url }) };
+    const check = parseStoreEntry(entry);
+    if (!check.ok) throw new Error(check.reason);
+    const key = this.prefix + entry.key;
+    // Create only if absent, in one transaction, so a second `bind` reports "already bound".
+    const result = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(entry.value)).commit();
+    return result.succeeded;
+  }
+
+  async unbind(appId: string, url: string): Promise<boolean> {
+    const result = await this.client.delete().key(`${this.prefix}${appId}/${bindingIdOf(url)}`).exec();
+    return Number(result.deleted) > 0;
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+
+  private key(kv: IKeyValue): string {
+    return kv.key.toString().slice(this.prefix.length);
+  }
+
+  private entry(kv: IKeyValue): { key: string; value: string } {
+    return { key: this.key(kv), value: kv.value.toString() };
+  }
+}

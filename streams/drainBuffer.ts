@@ -1,0 +1,140 @@
+import Denque from 'denque';
+
+export interface DrainBufferOptions {
+  /** Frames waiting to be written, at most; past it the oldest are dropped (the newest is kept). */
+  readonly maxLines: number;
+  /** Bytes of frames waiting to be written, at most. */
+  readonly maxBytes: number;
+  /**
+   * Written frames are kept this long for a resend, in case the connection breaks before the
+   * receiver got them; the kept frames are bounded by maxLines and maxBytes too (past them the
+   * oldest are let go as delivered, uncounted).
+   */
+  readonly resendWindowMs: number;
+}
+
+interface Written {
+  readonly frame: Buffer;
+  readonly atMs: number;
+}
+
+/**
+ * One drain's frames: those waiting to be written, and those written but not known to be
+ * delivered. A stream transport (TCP, TLS) does not say what the receiver got, so written frames
+ * stay for a resend window: when the connection breaks they go back to the head of the queue
+ * (at-least-once; a receiver may see a few twice). A request transport (HTTPS) confirms what it
+ * took explicitly. Every bound is on lines and bytes; overflow drops the oldest waiting frames
+ * and says how many, so the caller can count them and tell the app. No I/O, no clock: the
+ * caller passes the time.
+ */
+export class DrainBuffer {
+  private readonly waiting = new Denque<Buffer>();
+  private readonly written = new Denque<Written>();
+  private waitingBytes = 0;
+  private writtenBytes = 0;
+
+  constructor(private readonly opts: DrainBufferOptions) {}
+
+  /** Frames waiting to be written. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  /** Frames written but not yet known delivered. */
+  get unconfirmedCount(): number {
+    return this.written.length;
+  }
+
+  get heldBytes(): number {
+    return this.waitingBytes + this.writtenBytes;
+  }
+
+  /** Queues a frame; returns how many waiting frames were dropped to make room (oldest first). */
+  push(frame: Buffer): number {
+    this.waiting.push(frame);
+    this.waitingBytes += frame.length;
+    return this.shed();
+  }
+
+  /**
+   * Takes waiting frames for one write: at least one (if any wait), then as many as fit in
+   * `maxBytes` and `maxFrames`. They count as written at `nowMs` until confirmed.
+   */
+  take(maxBytes: number, maxFrames: number, nowMs: number): Buffer[] {
+    const out: Buffer[] = [];
+    let bytes = 0;
+    while (this.waiting.length > 0 && out.length < maxFrames) {
+      const frame = this.waiting.peekFront() as Buffer;
+      if (out.length > 0 && bytes + frame.length > maxBytes) break;
+      this.waiting.shift();
+      this.waitingBytes -= frame.length;
+      bytes += frame.length;
+      out.push(frame);
+      this.written.push({ frame, atMs: nowMs });
+      this.writtenBytes += frame.length;
+    }
+    this.letGoOfWritten(() => this.written.length > this.opts.maxLines || this.writtenBytes > this.opts.maxBytes);
+    return out;
+  }
+
+  /** Written frames older than the resend window are taken as delivered; returns how many. */
+  confirmOlderThan(nowMs: number): number {
+    const before = this.written.length;
+    this.letGoOfWritten(() => (this.written.peekFront() as Written).atMs <= nowMs - this.opts.resendWindowMs);
+    return before - this.written.length;
+  }
+
+  /** Every written frame is known delivered (an HTTPS 2xx); returns how many. */
+  confirmAll(): number {
+    const n = this.written.length;
+    this.written.clear();
+    this.writtenBytes = 0;
+    return n;
+  }
+
+  /** Every written frame is known lost (HTTPS: the batch was refused for good); returns how many. */
+  discardWritten(): number {
+    return this.confirmAll();
+  }
+
+  /**
+   * The connection broke, or a request failed: written frames go back to the head of the queue,
+   * in order, to be written again. Returns how many were requeued and how many waiting frames
+   * had to be dropped for them.
+   */
+  requeue(): { readonly requeued: number; readonly dropped: number } {
+    const requeued = this.written.length;
+    while (this.written.length > 0) {
+      const { frame } = this.written.pop() as Written;
+      this.waiting.unshift(frame);
+      this.waitingBytes += frame.length;
+    }
+    this.writtenBytes = 0;
+    return { requeued, dropped: this.shed() };
+  }
+
+  /** Drops everything held (a drain stopped before it could flush); returns how many frames. */
+  clear(): number {
+    const n = this.waiting.length + this.written.length;
+    this.waiting.clear();
+    this.written.clear();
+    this.waitingBytes = 0;
+    this.writtenBytes = 0;
+    return n;
+  }
+
+  private letGoOfWritten(more: () => boolean): void {
+    while (this.written.length > 0 && more()) {
+      this.writtenBytes -= (this.written.shift() as Written).frame.length;
+    }
+  }
+
+  private shed(): number {
+    let dropped = 0;
+    while (this.waiting.length > 1 && (this.waiting.length > this.opts.maxLines || this.waitingBytes > this.opts.maxBytes)) {
+      this.waitingBytes -= (this.waiting.shift() as Buffer).length;
+      dropped++;
+    }
+    return dropped;
+  }
+}
