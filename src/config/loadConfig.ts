@@ -99,6 +99,10 @@ function merge(base: Json, override: Json): Json {
 
 function envValue(key: EnvKey, raw: string): Json {
   if (key.types.includes('null') && raw === '') return null;
+  if (key.types.includes('boolean')) {
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    throw new ConfigError(`${key.name}=${JSON.stringify(raw)}: ${key.path.join('.')} must be true or false`);
+  }
   if (key.types.includes('array')) return raw.split(',').map(item => item.trim()).filter(item => item !== '');
   if (key.types.includes('integer') || key.types.includes('number')) {
     const n = Number(raw);
