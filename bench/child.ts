@@ -1,6 +1,6 @@
 // Helper processes of the benchmark, forked by run.ts with one role each:
 //   sink    a bare dgram receiver that only counts datagrams (the raw ceiling)
-//   sender  paces bench lines at a target rate to a UDP port
+//   sender  paces bench lines at a target rate to a UDP port (router envelopes, or RFC 5424 lines for rsyslog)
 //   tails   N websocket tail clients that count, check and time every line they receive
 //   dea     the DEA simulator (src/simulator/fakeDea.ts), one depot per agent trial
 //   agentTails  one websocket tail client per app, counting the simulator's numbered lines
@@ -16,6 +16,7 @@ import {
   LatencySummary,
   Reply,
   Request,
+  Rfc5424Template,
   SendArgs,
   SendResult,
   TailStats,
@@ -93,9 +94,10 @@ async function send(a: SendArgs): Promise<SendResult> {
   const socket = await connect(a.port);
   let sendErrors = 0;
   socket.on('error', () => sendErrors++);
-  const templates: DatagramTemplate[] = [];
-  if (a.appCount <= 1) templates.push(new DatagramTemplate(a.appPrefix));
-  else for (let i = 0; i < a.appCount; i++) templates.push(new DatagramTemplate(`${a.appPrefix}${i}`));
+  const Template = a.format === 'rfc5424' ? Rfc5424Template : DatagramTemplate;
+  const templates: Array<DatagramTemplate | Rfc5424Template> = [];
+  if (a.appCount <= 1) templates.push(new Template(a.appPrefix));
+  else for (let i = 0; i < a.appCount; i++) templates.push(new Template(`${a.appPrefix}${i}`));
 
   // Never more than 2 ms worth of lines in one burst: a stall is caught up over several slots.
   const maxBurst = Math.max(1, Math.ceil(a.rate * 0.002));

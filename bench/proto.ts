@@ -60,20 +60,11 @@ export function logTexts(count: number, seed = 42): string[] {
 
 const PLACEHOLDER = '#' + 'S'.repeat(SEQ_DIGITS) + ' t' + 'T'.repeat(TIME_DIGITS) + ' ' + 'X'.repeat(TEXT_BYTES);
 
-/** One app's encoded datagram with a placeholder message; `stamp` fills in a copy of it. */
-export class DatagramTemplate {
-  readonly bytes: Buffer;
+/** A datagram with a placeholder message; `stamp` fills in a copy of it. */
+abstract class StampTemplate {
   private readonly messageAt: number;
 
-  constructor(appId: string) {
-    this.bytes = encodeDatagram({
-      appId,
-      sourceType: 'APP',
-      sourceInstance: '0',
-      messageType: 'OUT',
-      timestamp: (BigInt(Date.now()) * 1_000_000n).toString(),
-      message: PLACEHOLDER,
-    });
+  constructor(readonly bytes: Buffer) {
     this.messageAt = this.bytes.indexOf(PLACEHOLDER, 0, 'latin1');
     if (this.messageAt < 0) throw new Error('placeholder not found in the encoded datagram');
   }
@@ -87,6 +78,33 @@ export class DatagramTemplate {
     writeDigits(b, m + TIME_OFFSET, TIME_DIGITS, timeNs);
     text.copy(b, m + HEAD);
     return b;
+  }
+}
+
+/** One app's encoded envelope (UDP JSON, what the router ingests) with a placeholder message. */
+export class DatagramTemplate extends StampTemplate {
+  constructor(appId: string) {
+    super(
+      encodeDatagram({
+        appId,
+        sourceType: 'APP',
+        sourceInstance: '0',
+        messageType: 'OUT',
+        timestamp: (BigInt(Date.now()) * 1_000_000n).toString(),
+        message: PLACEHOLDER,
+      }),
+    );
+  }
+}
+
+/**
+ * One app's RFC 5424 syslog line (no framing: one line per UDP datagram, what rsyslog's imudp
+ * reads), shaped like the router's drain output: `<14>1 TIMESTAMP HOST APPID [APP/0] - - MESSAGE`.
+ */
+export class Rfc5424Template extends StampTemplate {
+  constructor(appId: string) {
+    const ts = new Date().toISOString().replace(/Z$/, '000Z'); // microseconds, as the router writes
+    super(Buffer.from(`<14>1 ${ts} bench-host ${appId} [APP/0] - - ${PLACEHOLDER}`, 'latin1'));
   }
 }
 
@@ -155,6 +173,8 @@ export interface SendArgs {
   readonly seqStart: number;
   /** Hard limit on the run's length; the sender stops there even if it is behind. */
   readonly maxMs: number;
+  /** What each datagram is: an envelope for the router (default) or an RFC 5424 line for a syslog daemon. */
+  readonly format?: 'envelope' | 'rfc5424';
 }
 
 export interface SendResult {

@@ -9,12 +9,15 @@
 //   agent phase    (child.ts dea) the DEA simulator as a library, one depot per trial, in a temp dir;
 //                  the agent as the built CLI (`main.js agent`); a router (`serve`); and
 //                  (child.ts agentTails) one websocket tail client per app
+//   drains phase   syslog-ng (the receiver at the far end of every drain), a router with drain
+//                  bindings, and rsyslog (the baseline forwarder, fetched with apt-get download
+//                  into a cache dir, never installed): see drains.ts
 //
 // The machine is small and noisy, so every throughput figure is printed next to a baseline
 // measured in the same run. Every loop is bounded in count and in time, and a hard limit ends
 // the whole run. Only the children started here are ever killed, by their PIDs.
 //
-// Knobs (environment): BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,agent,
+// Knobs (environment): BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,agent,drains,
 // BENCH_PROFILE=1 (router and agent children run with --cpu-prof; profiles in BENCH_PROFILE_DIR, default
 // /tmp/loggregator-bench-profiles; summarise with `node dist/bench/profileSummary.js FILE`),
 // BENCH_ROUTER_CLI=path/to/main.js (run another build of the router, e.g. to compare a change),
@@ -26,12 +29,24 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { DepotStats, STDERR_EVERY } from '../src/simulator/fakeDea';
-import { AgentTailStats, ChildRpc, DeaStartArgs, LatencySummary, MESSAGE_BYTES, SendArgs, SendResult, TailStats } from './proto';
+import {
+  AgentTailStats,
+  ChildRpc,
+  DatagramTemplate,
+  DeaStartArgs,
+  LatencySummary,
+  MESSAGE_BYTES,
+  Rfc5424Template,
+  SendArgs,
+  SendResult,
+  TailStats,
+} from './proto';
+import { CounterStats, Expect, LineCounter, SyslogReceiver, freeTcpPorts, freeUdpPort, obtainRsyslog, startRsyslog, startSyslogReceiver, syslogNgPath, writeBindings } from './drains';
 
 const TRIAL_MS = Number(process.env.BENCH_TRIAL_MS ?? 2000);
-const HARD_LIMIT_MS = Number(process.env.BENCH_HARD_LIMIT_MS ?? 420_000);
+const HARD_LIMIT_MS = Number(process.env.BENCH_HARD_LIMIT_MS ?? 540_000);
 const PROFILE_DIR = process.env.BENCH_PROFILE ? (process.env.BENCH_PROFILE_DIR ?? '/tmp/loggregator-bench-profiles') : undefined;
-const PHASES = (process.env.BENCH_ONLY ?? 'ceiling,ingest,latency,memory,fanout,agent').split(',');
+const PHASES = (process.env.BENCH_ONLY ?? 'ceiling,ingest,latency,memory,fanout,agent,drains').split(',');
 
 const LAG_LIMIT_MS = 100;
 const TARGET_INGEST_RATIO = 0.5;
@@ -420,6 +435,12 @@ interface Results {
     /** Router ingest with one tail client from phase (2) of this run, lines/s (undefined if it did not run). */
     baseline?: number;
     setups: { setup: AgentSetup; search: Search }[];
+  };
+  drains?: {
+    /** Keyed by DrainSetup.key; `error` when the setup could not run (e.g. no rsyslog, no drains in the router). */
+    setups: Partial<Record<DrainKey, { label: string; search?: Search; error?: string }>>;
+    rsyslog: string;
+    seconds: number;
   };
 }
 
@@ -970,6 +991,332 @@ async function phaseAgent(results: Results): Promise<void> {
   }
 }
 
+// --- the drains phase -------------------------------------------------------------------------
+
+/** Drains per app in the fan-out setup: this many apps, each bound to its own drain (receiver port). */
+const DRAIN_APPS = 100;
+/** Lines in one drain trial at most (TRIAL_MS at the rate, capped here). */
+const DRAIN_MAX_LINES = 200_000;
+/** Searches of the drains phase stop starting trials after this long (a trial in progress finishes). */
+const DRAINS_SEARCH_MS = 72_000;
+/** How long a router setup waits for its first line through the drain(s) before it is given up. */
+const DRAIN_PROBE_MS = 10_000;
+const TARGET_DRAIN_RATIO = 1;
+
+type DrainKey = 'one' | 'rsyslog' | 'hundred';
+
+/** One thing that forwards UDP-in lines to the syslog-ng receiver: the router (1 or 100 drains) or rsyslog. */
+interface DrainSetup {
+  readonly key: DrainKey;
+  readonly label: string;
+  /** Its UDP input. */
+  readonly udpPort: number;
+  /** Its PID, for CPU from /proc. */
+  readonly pid: number;
+  readonly format: 'envelope' | 'rfc5424';
+  readonly appPrefix: string;
+  readonly appCount: number;
+  /** Which app name and receiver port each seq must arrive with. */
+  readonly expect: Expect;
+  /** The router's metrics; none for rsyslog. */
+  readonly metrics?: () => Promise<Metrics>;
+  readonly start: number;
+}
+
+interface DrainTrial extends Trial {
+  /** CPU per line delivered, µs: the forwarder (router or rsyslog), the receiver (syslog-ng), and per line sent: the sender. */
+  readonly fwdUsPerLine: number;
+  readonly receiverUsPerLine: number;
+  readonly senderUsPerLine: number;
+  readonly fwdBusy: number;
+  readonly receiverBusy: number;
+}
+
+interface DrainRig {
+  readonly sender: ChildRpc;
+  readonly receiver: SyslogReceiver;
+  readonly counter: LineCounter;
+  /** Next unused seq: every trial and probe gets its own range, so a late line is never counted twice. */
+  nextSeq: number;
+}
+
+const sumSeries = (m: Metrics | undefined, prefix: string) => {
+  if (!m) return NaN;
+  let sum = 0;
+  for (const [k, v] of m) if (k.startsWith(prefix)) sum += v;
+  return sum;
+};
+
+/**
+ * One trial: `count` lines at `rate` into the setup's UDP input; it passes when the receiver's
+ * file ends up with every one of them (each with its app's name, at its app's drain port) and
+ * the last arrived ≤ LAG_LIMIT_MS after it was sent. "achieved" is the delivered rate: lines
+ * received ÷ (last line received − first line sent).
+ */
+async function drainTrial(rig: DrainRig, setup: DrainSetup, rate: number): Promise<DrainTrial> {
+  const count = Math.min(trialCount(rate), DRAIN_MAX_LINES);
+  const seqBase = rig.nextSeq;
+  rig.nextSeq += count + 1000;
+  rig.counter.arm(seqBase, count, setup.expect);
+  const m0 = await setup.metrics?.();
+  const rcvbuf0 = udpRcvbufErrors();
+  const cpu0 = { fwd: cpuSeconds(setup.pid), recv: cpuSeconds(rig.receiver.pid), send: cpuSeconds(rig.sender.proc.pid) };
+  const r = await send(rig.sender, {
+    ...sendArgs(setup.udpPort, rate, setup.appPrefix, count),
+    appCount: setup.appCount,
+    seqStart: seqBase,
+    format: setup.format,
+  });
+  let st: CounterStats = rig.counter.stats();
+  await settle(
+    async () => {
+      st = rig.counter.stats();
+      return st.distinct;
+    },
+    count,
+    500,
+    8000,
+  );
+  const cpu = { fwd: cpuSeconds(setup.pid) - cpu0.fwd, recv: cpuSeconds(rig.receiver.pid) - cpu0.recv, send: cpuSeconds(rig.sender.proc.pid) - cpu0.send };
+  st = rig.counter.stats();
+  rig.counter.disarm();
+  const m1 = await setup.metrics?.();
+  const delta = (prefix: string) => sumSeries(m1, prefix) - sumSeries(m0, prefix);
+  // Every line sent must arrive (a sender that cannot keep the rate sends fewer in its time limit:
+  // that is the sender's limit, and the trial still says whether what it sent got through).
+  const lossless = r.sent > 0 && st.distinct === r.sent && st.misrouted === 0;
+  const lagMs = lossless ? (st.lastNewNs - r.lastSendNs) / 1e6 : NaN;
+  const firstSendNs = r.lastSendNs - r.elapsedMs * 1e6;
+  const deliveredSeconds = (st.lastNewNs - firstSendNs) / 1e9;
+  const delivered = st.distinct > 0 && deliveredSeconds > 0 ? st.distinct / deliveredSeconds : 0;
+  const got = Math.max(1, st.distinct);
+  const fwdUsPerLine = (cpu.fwd * 1e6) / got;
+  const receiverUsPerLine = (cpu.recv * 1e6) / got;
+  const senderUsPerLine = (cpu.send * 1e6) / Math.max(1, r.sent);
+  const span = Math.max(deliveredSeconds, r.elapsedMs / 1000);
+  const who = setup.key === 'rsyslog' ? 'rsyslog' : 'router';
+  const routerDetail = setup.metrics
+    ? `router ingested +${fmt(delta('loggregator_ingested_total'))}, drain sent +${fmt(delta('loggregator_drain_sent_total{'))}, ` +
+      `drain dropped +${fmt(delta('loggregator_drain_dropped_total{'))}; `
+    : '';
+  return {
+    target: rate,
+    sent: r.sent,
+    achieved: delivered,
+    received: st.distinct,
+    lossless,
+    lagMs,
+    pass: verdict(lossless, lagMs).pass,
+    senderLimited: r.achievedRate < rate * 0.9,
+    cpuUsPerLine: fwdUsPerLine,
+    fwdUsPerLine,
+    receiverUsPerLine,
+    senderUsPerLine,
+    fwdBusy: cpu.fwd / span,
+    receiverBusy: cpu.recv / span,
+    detail:
+      `delivered ${fmt(delivered)}/s; ${routerDetail}rcvbuf drops +${udpRcvbufErrors() - rcvbuf0}` +
+      `${st.duplicates ? `, ${fmt(st.duplicates)} duplicates` : ''}${st.misrouted ? `, ${fmt(st.misrouted)} MISROUTED (wrong app or drain)` : ''}` +
+      `${st.foreign ? `, ${fmt(st.foreign)} other lines (e.g. ${JSON.stringify(st.samples[0] ?? '')})` : ''}; ` +
+      `send→file p50 ${fmt(st.p50, 1)} p99 ${fmt(st.p99, 1)} ms; ` +
+      `cpu/line: ${who} ${fmt(fwdUsPerLine, 1)} µs (busy ${pct(cpu.fwd / span)}), syslog-ng ${fmt(receiverUsPerLine, 1)} µs (busy ${pct(cpu.recv / span)}), ` +
+      `sender ${fmt(senderUsPerLine, 1)} µs`,
+  };
+}
+
+/** Sends one line per app until all arrive (drain connected, bindings loaded); undefined when they did, else why not. */
+async function drainProbe(rig: DrainRig, setup: DrainSetup, maxMs: number): Promise<string | undefined> {
+  const until = Date.now() + maxMs;
+  let st: CounterStats | undefined;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const seqBase = rig.nextSeq;
+    rig.nextSeq += setup.appCount + 1000;
+    rig.counter.arm(seqBase, setup.appCount, setup.expect);
+    await send(rig.sender, {
+      port: setup.udpPort,
+      rate: 2000,
+      count: setup.appCount,
+      appPrefix: setup.appPrefix,
+      appCount: setup.appCount,
+      seqStart: seqBase,
+      maxMs: 2000,
+      format: setup.format,
+    });
+    await settle(async () => rig.counter.stats().distinct, setup.appCount, 1000, Math.max(0, Math.min(1500, until - Date.now())));
+    st = rig.counter.stats();
+    rig.counter.disarm();
+    if (st.distinct === setup.appCount && st.misrouted === 0) return undefined;
+    if (Date.now() >= until) break;
+  }
+  return (
+    `after ${fmt(maxMs / 1000)} s of probing, ${st?.distinct ?? 0}/${setup.appCount} probe lines reached the receiver` +
+    `${st?.misrouted ? ` (${st.misrouted} with the wrong app or drain)` : ''}${st?.foreign ? `; other lines there: ${JSON.stringify(st.samples)}` : ''}`
+  );
+}
+
+async function phaseDrains(sender: ChildRpc, results: Results): Promise<void> {
+  phaseHeader(
+    `(7) drains: sender (child) → UDP → router (built CLI) or rsyslog → TCP, RFC 6587 octet-counted RFC 5424 → syslog-ng → file (read here)`,
+  );
+  const phaseStart = Date.now();
+  const res: NonNullable<Results['drains']> = (results.drains = { setups: {}, rsyslog: 'not tried', seconds: NaN });
+  if (!syslogNgPath()) {
+    const why = 'syslog-ng is not installed (apt-get install -y syslog-ng-core): no receiver for the drains';
+    for (const key of ['one', 'rsyslog', 'hundred'] as const) res.setups[key] = { label: key, error: why };
+    say(`  drains phase not run: ${why}`);
+    return;
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'lgb-drains-'));
+  let receiver: SyslogReceiver | undefined;
+  let counter: LineCounter | undefined;
+  let router: RouterChild | undefined;
+  let rsyslogProc: ChildProcess | undefined;
+  try {
+    // Ports: [0] rsyslog's drain, [1] the router's single drain, [2..] one per app of the 100.
+    const [ports, rs] = await Promise.all([freeTcpPorts(2 + DRAIN_APPS), obtainRsyslog(say)]);
+    const [rsPort, onePort, ...hundredPorts] = ports;
+    receiver = await startSyslogReceiver(path.join(dir, 'receiver'), ports, track);
+    counter = new LineCounter(receiver.file);
+    say(
+      `  receiver: syslog-ng (pid ${receiver.pid}) on ${ports.length} TCP ports, flags(flow-control) (it slows its senders rather than dropping), ` +
+        `template "\${PROGRAM} \${DESTPORT} \${MESSAGE}" to one file, read here every 10 ms`,
+    );
+    const rig: DrainRig = { sender, receiver, counter, nextSeq: 1_000_000 };
+
+    // The router: every binding in <dataDir>/bindings.json before it starts (the store also watches the file).
+    const dataDir = path.join(dir, 'data');
+    const hundredApp = (i: number) => `drain-app-${i}`;
+    writeBindings(dataDir, [
+      { app: 'drain-one', url: `syslog://127.0.0.1:${onePort}` },
+      ...hundredPorts.map((p, i) => ({ app: hundredApp(i), url: `syslog://127.0.0.1:${p}` })),
+    ]);
+    router = await startRouterChild('drains', { LOGGREGATOR_DATA_DIR: dataDir });
+    const routerMetrics = () => fetchMetrics(router!);
+
+    const setups: DrainSetup[] = [
+      {
+        key: 'one',
+        label: 'router → 1 drain',
+        udpPort: router.udpPort,
+        pid: router.pid,
+        format: 'envelope',
+        appPrefix: 'drain-one',
+        appCount: 1,
+        expect: () => ({ app: 'drain-one', port: onePort }),
+        metrics: routerMetrics,
+        start: 10_000,
+      },
+    ];
+    // The baseline: rsyslog, if it could be fetched and starts.
+    const rsLabel = 'rsyslog → 1 drain (baseline)';
+    const rsUdpPort = await freeUdpPort();
+    const rsChild = rs.ok ? await startRsyslog(rs.rsyslog, path.join(dir, 'rsyslog'), rsUdpPort, rsPort, track).catch((err: Error) => err) : undefined;
+    if (!rs.ok || !rsChild || rsChild instanceof Error) {
+      const why = !rs.ok ? rs.reason : `it did not start: ${(rsChild as Error).message.split('\n').slice(0, 4).join(' | ')}`;
+      res.rsyslog = `unavailable: ${why}`;
+      res.setups.rsyslog = { label: rsLabel, error: res.rsyslog };
+      say(`  rsyslog baseline unavailable: ${why}; the phase goes on without it`);
+    } else {
+      rsyslogProc = rsChild.proc;
+      res.rsyslog = `rsyslog ${rs.rsyslog.version}, ${rs.rsyslog.origin}`;
+      setups.push({
+        key: 'rsyslog',
+        label: rsLabel,
+        udpPort: rsUdpPort,
+        pid: rsChild.pid,
+        format: 'rfc5424',
+        appPrefix: 'rsyslog-one',
+        appCount: 1,
+        expect: () => ({ app: 'rsyslog-one', port: rsPort }),
+        start: 10_000,
+      });
+      say(
+        `  baseline: ${res.rsyslog}; imudp (rcvbuf 8 MiB) → omfwd TCP_Framing="octet-counted", RFC 5424 template; ` +
+          `its input is the same ${MESSAGE_BYTES}-byte message as an RFC 5424 line, one per datagram (${new Rfc5424Template('rsyslog-one').bytes.length} bytes; ` +
+            `the router's JSON envelope: ${new DatagramTemplate('drain-one').bytes.length} bytes)`,
+      );
+    }
+    setups.push({
+      key: 'hundred',
+      label: `router → ${DRAIN_APPS} drains (${DRAIN_APPS} apps, each its own drain)`,
+      udpPort: router.udpPort,
+      pid: router.pid,
+      format: 'envelope',
+      appPrefix: 'drain-app-',
+      appCount: DRAIN_APPS,
+      expect: seq => ({ app: hundredApp(seq % DRAIN_APPS), port: hundredPorts[seq % DRAIN_APPS] }),
+      metrics: routerMetrics,
+      start: 5000,
+    });
+    say(`  router (pid ${router.pid}) with ${1 + DRAIN_APPS} bindings in ${path.join(dataDir, 'bindings.json')}; rate = lines/s offered in all (over every app)`);
+
+    let routerDrainsMissing: string | undefined;
+    for (const [i, setup] of setups.entries()) {
+      const until = phaseStart + (DRAINS_SEARCH_MS * (i + 1)) / setups.length;
+      if (setup.metrics && routerDrainsMissing) {
+        res.setups[setup.key] = { label: setup.label, error: routerDrainsMissing };
+        say(`  ${setup.label}: skipped (${routerDrainsMissing})`);
+        continue;
+      }
+      const probeError = await drainProbe(rig, setup, setup.metrics ? DRAIN_PROBE_MS : 5000);
+      if (probeError) {
+        const why = setup.metrics ? `the router delivered nothing to its drains (does it read bindings.json? ${probeError})` : probeError;
+        if (setup.metrics) routerDrainsMissing = 'the router delivered nothing to its drains';
+        res.setups[setup.key] = { label: setup.label, error: why };
+        say(`  ${setup.label}: NOT MEASURED: ${why}`);
+        if (setup.metrics) say(`    router log (last lines): ${router.log.slice(-5).join(' | ')}`);
+        continue;
+      }
+      say(`  ${setup.label}:`);
+      const s = await search(`drains ${setup.key.padEnd(7)}`, rate => drainTrial(rig, setup, rate), setup.start, 8, until);
+      res.setups[setup.key] = { label: setup.label, search: s };
+      const best = s.best as DrainTrial | undefined;
+      say(
+        `  → ${setup.label}: ${best ? `${fmt(best.achieved)} lines/s delivered` : 'no passing rate'}` +
+          `${s.senderLimited ? ' (sender-limited: a lower bound)' : s.lowestFail ? ` (fails at ~${fmt(s.lowestFail)}/s)` : ''}; ` +
+          `medians over lossless trials: cpu/line ${setup.key === 'rsyslog' ? 'rsyslog' : 'router'} ${fmt(medianDrain(s, t => t.fwdUsPerLine), 1)} µs, ` +
+          `syslog-ng ${fmt(medianDrain(s, t => t.receiverUsPerLine), 1)} µs`,
+      );
+    }
+    const one = res.setups.one?.search?.best?.achieved;
+    const base = res.setups.rsyslog?.search?.best?.achieved;
+    if (one && base) {
+      const c = cpuAtCommonRate(res.setups.one?.search, res.setups.rsyslog?.search);
+      say(
+        `  router → 1 drain / rsyslog: ${fmt(one / base, 2)} (goal ≥ ${fmt(TARGET_DRAIN_RATIO, 1)})` +
+          `${res.setups.rsyslog?.search?.senderLimited ? ' (rsyslog was sender-limited: its rate is a lower bound, so this ratio is an upper bound)' : ''}` +
+          (c ? `; cpu/line at ${fmt(c.rate)}/s (the highest rate both passed): router ${fmt(c.a, 1)} µs, rsyslog ${fmt(c.b, 1)} µs = ${fmt(c.a / c.b, 2)}×` : ''),
+      );
+    }
+    res.seconds = (Date.now() - phaseStart) / 1000;
+    say(`  drains phase: ${fmt(res.seconds, 1)} s`);
+  } finally {
+    counter?.close();
+    await Promise.all([router?.proc, rsyslogProc, receiver?.proc].map(p => (p ? stopChild(p, 5000) : undefined)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function medianDrain(srch: Search | undefined, f: (t: DrainTrial) => number): number {
+  return median(((srch?.trials ?? []) as DrainTrial[]).filter(t => t.lossless).map(f).filter(Number.isFinite));
+}
+
+/**
+ * CPU per line of two setups at the same offered rate: the highest rate at which both had a
+ * passing trial (both searches start at 10,000/s and double, so they share rates). Per line
+ * figures at low rates carry fixed costs (timers, polling): compare like with like.
+ */
+function cpuAtCommonRate(a: Search | undefined, b: Search | undefined): { rate: number; a: number; b: number; receiver: number } | undefined {
+  const ok = (s: Search | undefined) => ((s?.trials ?? []) as DrainTrial[]).filter(t => t.pass && !t.senderLimited);
+  const bs = ok(b);
+  let found: { rate: number; a: number; b: number; receiver: number } | undefined;
+  for (const ta of ok(a)) {
+    const tb = bs.filter(t => t.target === ta.target).sort((x, y) => x.fwdUsPerLine - y.fwdUsPerLine)[0];
+    if (tb && (!found || ta.target > found.rate)) found = { rate: ta.target, a: ta.fwdUsPerLine, b: tb.fwdUsPerLine, receiver: ta.receiverUsPerLine };
+  }
+  return found;
+}
+
 // --- summary ----------------------------------------------------------------------------------
 
 function table(rows: string[][]): void {
@@ -1091,6 +1438,53 @@ function summary(r: Results): void {
       '-',
     ]);
   }
+  if (r.drains) {
+    const d = r.drains;
+    const row = (key: DrainKey) => d.setups[key];
+    const rateOf = (key: DrainKey) => row(key)?.search?.best?.achieved;
+    const cell = (key: DrainKey) => {
+      const e = row(key);
+      if (!e) return 'not run';
+      if (e.error) return `not measured: ${e.error}`;
+      const srch = e.search!;
+      return srch.best
+        ? `${fmt(srch.best.achieved)} lines/s${srch.senderLimited ? ' (sender-limited: a lower bound)' : ` (fails at ~${fmt(srch.lowestFail ?? NaN)}/s)`}`
+        : 'no passing rate found';
+    };
+    const one = rateOf('one');
+    const base = rateOf('rsyslog');
+    const ratio = one && base ? one / base : NaN;
+    rows.push([
+      '7a',
+      'router → 1 syslog drain (TCP, octet-counted RFC 5424), every line',
+      cell('one'),
+      Number.isFinite(ratio) ? `${fmt(ratio, 2)} × rsyslog (7c)${row('rsyslog')?.search?.senderLimited ? ' (an upper bound)' : ''}` : '(7c) n/a',
+      `≥ ${fmt(TARGET_DRAIN_RATIO, 1)} × (7c)`,
+      Number.isFinite(ratio) ? (ratio >= TARGET_DRAIN_RATIO ? 'PASS' : 'FAIL') : 'n/a',
+    ]);
+    const hundred = rateOf('hundred');
+    rows.push([
+      '7b',
+      `router → ${DRAIN_APPS} drains (${DRAIN_APPS} apps, own drain each), every line`,
+      cell('hundred'),
+      [one && hundred ? `${fmt(hundred / one, 2)} × (7a)` : '(7a) n/a', base && hundred ? `${fmt(hundred / base, 2)} × (7c)` : ''].filter(Boolean).join('; '),
+      '-',
+      '-',
+    ]);
+    rows.push(['7c', 'rsyslog imudp → omfwd 1 drain (same receiver), every line', cell('rsyslog'), 'baseline 1.00', '-', '-']);
+    const us = (key: DrainKey, f: (t: DrainTrial) => number) => medianDrain(row(key)?.search, f);
+    const c = cpuAtCommonRate(row('one')?.search, row('rsyslog')?.search);
+    rows.push([
+      '7d',
+      'CPU per line delivered',
+      `${c ? `at ${fmt(c.rate)}/s (highest rate both passed): router ${fmt(c.a, 1)} µs, rsyslog ${fmt(c.b, 1)} µs, syslog-ng ${fmt(c.receiver, 1)} µs; ` : ''}` +
+        `medians of lossless trials: router ${fmt(us('one', t => t.fwdUsPerLine), 1)} µs (1 drain), ${fmt(us('hundred', t => t.fwdUsPerLine), 1)} µs (${DRAIN_APPS} drains), ` +
+        `rsyslog ${fmt(us('rsyslog', t => t.fwdUsPerLine), 1)} µs`,
+      c ? `router/rsyslog ${fmt(c.a / c.b, 2)}` : 'n/a',
+      '-',
+      '-',
+    ]);
+  }
   table(rows);
 }
 
@@ -1124,6 +1518,8 @@ async function main(): Promise<void> {
     if (PHASES.includes('fanout')) await phaseFanout(sender, tails, results);
     say();
     if (PHASES.includes('agent')) await phaseAgent(results);
+    say();
+    if (PHASES.includes('drains')) await phaseDrains(sender, results);
     summary(results);
     say();
     say(`bench finished in ${fmt((Date.now() - started) / 1000, 1)} s`);
