@@ -30,7 +30,7 @@ interface Written {
 export class DrainBuffer {
   private readonly waiting = new Denque<Buffer>();
   private readonly written = new Denque<Written>();
-  private waitingBytes = 0;
+  private waitingByteCount = 0;
   private writtenBytes = 0;
 
   constructor(private readonly opts: DrainBufferOptions) {}
@@ -40,19 +40,29 @@ export class DrainBuffer {
     return this.waiting.length;
   }
 
+  /** The next frame to be written, if any. */
+  peekWaiting(): Buffer | undefined {
+    return this.waiting.peekFront();
+  }
+
+  /** Bytes of the frames waiting to be written. */
+  get waitingBytes(): number {
+    return this.waitingByteCount;
+  }
+
   /** Frames written but not yet known delivered. */
   get unconfirmedCount(): number {
     return this.written.length;
   }
 
   get heldBytes(): number {
-    return this.waitingBytes + this.writtenBytes;
+    return this.waitingByteCount + this.writtenBytes;
   }
 
   /** Queues a frame; returns how many waiting frames were dropped to make room (oldest first). */
   push(frame: Buffer): number {
     this.waiting.push(frame);
-    this.waitingBytes += frame.length;
+    this.waitingByteCount += frame.length;
     return this.shed();
   }
 
@@ -67,7 +77,7 @@ export class DrainBuffer {
       const frame = this.waiting.peekFront() as Buffer;
       if (out.length > 0 && bytes + frame.length > maxBytes) break;
       this.waiting.shift();
-      this.waitingBytes -= frame.length;
+      this.waitingByteCount -= frame.length;
       bytes += frame.length;
       out.push(frame);
       this.written.push({ frame, atMs: nowMs });
@@ -99,18 +109,19 @@ export class DrainBuffer {
 
   /**
    * The connection broke, or a request failed: written frames go back to the head of the queue,
-   * in order, to be written again. Returns how many were requeued and how many waiting frames
-   * had to be dropped for them.
+   * in order, to be written again. Returns how many of them are held for a resend, and how many
+   * frames had to be dropped to make room (the oldest first: requeued ones before waiting ones).
    */
   requeue(): { readonly requeued: number; readonly dropped: number } {
-    const requeued = this.written.length;
+    const written = this.written.length;
     while (this.written.length > 0) {
       const { frame } = this.written.pop() as Written;
       this.waiting.unshift(frame);
-      this.waitingBytes += frame.length;
+      this.waitingByteCount += frame.length;
     }
     this.writtenBytes = 0;
-    return { requeued, dropped: this.shed() };
+    const dropped = this.shed();
+    return { requeued: Math.max(0, written - dropped), dropped };
   }
 
   /** Drops everything held (a drain stopped before it could flush); returns how many frames. */
@@ -118,7 +129,7 @@ export class DrainBuffer {
     const n = this.waiting.length + this.written.length;
     this.waiting.clear();
     this.written.clear();
-    this.waitingBytes = 0;
+    this.waitingByteCount = 0;
     this.writtenBytes = 0;
     return n;
   }
@@ -131,8 +142,8 @@ export class DrainBuffer {
 
   private shed(): number {
     let dropped = 0;
-    while (this.waiting.length > 1 && (this.waiting.length > this.opts.maxLines || this.waitingBytes > this.opts.maxBytes)) {
-      this.waitingBytes -= (this.waiting.shift() as Buffer).length;
+    while (this.waiting.length > 1 && (this.waiting.length > this.opts.maxLines || this.waitingByteCount > this.opts.maxBytes)) {
+      this.waitingByteCount -= (this.waiting.shift() as Buffer).length;
       dropped++;
     }
     return dropped;

@@ -18,10 +18,10 @@ export interface DropSummary {
  * closes, everything dropped in it is told as one summary (since the first drop, with the
  * latest reason). Telling the app through its own log stream is itself a line that a broken
  * drain may drop, so without this a dead drain would talk to itself as fast as lines come in.
- * On completion, what is pending is told at once.
+ * On completion or error, what is pending is told at once (then the error is passed on).
  *
  *   drop$:   -a-b---------------c--|      interval 10
- *   result:  -----------s--------------(t|)
+ *   result:  -----------s----------(t|)
  */
 export function dropNotices(
   drop$: Observable<DropReport>,
@@ -46,7 +46,11 @@ export function dropNotices(
         pending.reason = reason;
         window ??= scheduler.schedule(tell, opts.intervalMs);
       },
-      error: err => subscriber.error(err),
+      error: err => {
+        window?.unsubscribe();
+        tell();
+        subscriber.error(err);
+      },
       complete: () => {
         window?.unsubscribe();
         tell();

@@ -164,5 +164,10 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}
     const problems = (validate.errors ?? []).map(describe);
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
+  // A batch larger than the queue could never be held for a retry.
+  const drains = config.router.drains;
+  if (drains.https.batchLines > drains.maxQueuedLines || drains.https.batchBytes > drains.maxQueuedBytes) {
+    throw new ConfigError('invalid configuration: router.drains.https.batchLines and batchBytes must not exceed router.drains.maxQueuedLines and maxQueuedBytes');
+  }
   return config;
 }

@@ -29,6 +29,9 @@ export function httpsDrainWriter(line$: Observable<LogLine>, stop$: Observable<v
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: ctx.tlsCa, rejectUnauthorized: !cfg.tls.insecureSkipVerify });
     let request: ClientRequest | undefined;
     let batchId = '';
+    /** The batch that failed, by its first frame and size: a retry of exactly it keeps its id. */
+    let failedFirst: Buffer | undefined;
+    let failedCount = 0;
     let attempt = 0;
     let resendOwed = 0;
     let lastError = 'drain too slow';
@@ -65,10 +68,12 @@ export function httpsDrainWriter(line$: Observable<LogLine>, stop$: Observable<v
     const post = () => {
       waitTimer = undefined;
       if (request !== undefined || subscriber.closed) return;
-      // A retried batch is the one that failed (requeued at the head), with the same id.
-      if (resendOwed === 0) batchId = randomUUID();
       const frames = buffer.take(cfg.https.batchBytes, cfg.https.batchLines, Date.now());
       if (frames.length === 0) return schedule();
+      // A retry of the batch that failed (requeued at the head) keeps its id; anything else, new
+      // lines or a batch cut short by drops, is a new batch.
+      if (frames[0] !== failedFirst || frames.length !== failedCount) batchId = randomUUID();
+      failedFirst = undefined;
       const body = Buffer.concat(frames);
       const req = https.request(binding.drain.url, {
         method: 'POST',
@@ -119,7 +124,9 @@ export function httpsDrainWriter(line$: Observable<LogLine>, stop$: Observable<v
       request = undefined;
       lastError = reason;
       counters.failed();
+      failedCount = buffer.unconfirmedCount;
       const { requeued, dropped } = buffer.requeue();
+      failedFirst = dropped === 0 ? buffer.peekWaiting() : undefined;
       resendOwed = requeued;
       report(dropped, 'queue_full');
       if (subscriber.closed) return;

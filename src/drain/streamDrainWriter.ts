@@ -10,6 +10,12 @@ import { DrainWriterContext } from './drainWriterContext';
 
 /** Bytes handed to the socket per write at most: large enough to amortise the syscall. */
 const WRITE_CHUNK_BYTES = 64 * 1024;
+/**
+ * Lines are gathered for this long (or until a chunk's worth waits) before a write: under load
+ * an event-loop turn brings only a few datagrams, and a syscall per few lines was most of a
+ * drain's cost. A drain is not a live tail; 2 ms is not noticed.
+ */
+const GATHER_MS = 2;
 /** How often written frames are confirmed and a stalled connection looked for. */
 const TICK_MS = 100;
 /** A connection that stays up this long resets the backoff (one that closes at once does not). */
@@ -43,6 +49,7 @@ export function streamDrainWriter(line$: Observable<LogLine>, stop$: Observable<
     let lastError = 'drain too slow';
     let stopping = false;
     let pumpQueued = false;
+    let gatherTimer: NodeJS.Timeout | undefined;
     let reconnectTimer: NodeJS.Timeout | undefined;
     let connectTimer: NodeJS.Timeout | undefined;
     let flushTimer: NodeJS.Timeout | undefined;
@@ -64,6 +71,8 @@ export function streamDrainWriter(line$: Observable<LogLine>, stop$: Observable<
 
     const pump = () => {
       pumpQueued = false;
+      clearTimeout(gatherTimer);
+      gatherTimer = undefined;
       const sock = socket;
       if (!connected || sock === undefined) return;
       while (buffer.waitingCount > 0 && !sock.writableNeedDrain) {
@@ -83,11 +92,15 @@ export function streamDrainWriter(line$: Observable<LogLine>, stop$: Observable<
       }
     };
 
-    // Lines arrive one at a time; writing once per event-loop turn sends them in few syscalls.
+    // Lines arrive one at a time: they are written a chunk at a time, or after GATHER_MS.
     const schedulePump = () => {
       if (pumpQueued || !connected) return;
-      pumpQueued = true;
-      setImmediate(pump);
+      if (buffer.waitingBytes >= WRITE_CHUNK_BYTES) {
+        pumpQueued = true;
+        setImmediate(pump);
+      } else {
+        gatherTimer ??= setTimeout(pump, GATHER_MS);
+      }
     };
 
     const connect = () => {
@@ -184,6 +197,7 @@ export function streamDrainWriter(line$: Observable<LogLine>, stop$: Observable<
       clearTimeout(reconnectTimer);
       clearTimeout(connectTimer);
       clearTimeout(flushTimer);
+      clearTimeout(gatherTimer);
       socket?.destroy();
       socket = undefined;
     };
