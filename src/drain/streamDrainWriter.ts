@@ -13,9 +13,9 @@ const WRITE_CHUNK_BYTES = 64 * 1024;
 /**
  * Lines are gathered for this long (or until a chunk's worth waits) before a write: under load
  * an event-loop turn brings only a few datagrams, and a syscall per few lines was most of a
- * drain's cost. A drain is not a live tail; 2 ms is not noticed.
+ * drain's cost. A drain is not a live tail; 10 ms is not noticed.
  */
-const GATHER_MS = 2;
+const GATHER_MS = 10;
 /** How often written frames are confirmed and a stalled connection looked for. */
 const TICK_MS = 100;
 /** A connection that stays up this long resets the backoff (one that closes at once does not). */
