@@ -1,0 +1,253 @@
+// A real etcd (v3 API, the Debian etcd-server package) on loopback, for specs of what lives in
+// etcd: drain bindings, router registration. Each server gets free ports and its own data dir:
+//
+//   const etcd = teardown.add(await startEtcd(), e => e.stop());
+//   const client = new Etcd3({ hosts: etcd.endpoint });
+//
+// stop() ends the process (SIGTERM, SIGKILL after 5 s) and deletes the dir when startEtcd made
+// it. kill(signal) only signals (SIGKILL for a crash, SIGSTOP / SIGCONT for a hang); restart()
+// brings the same server back on the same ports and data, whether it is running, stopped by a
+// signal or crashed.
+//
+// A spec that fails before its teardown, or a test process that dies, never leaves etcd behind:
+// etcd is spawned directly (no shell) in the test's process group (Ctrl-C ends it too),
+// unreferenced and with its output in DIR/etcd.log rather than a pipe (so it never keeps jest
+// from exiting), and watched by a tiny `sh` loop that SIGKILLs it and removes a temporary dir
+// once the test process is gone. (An 'exit' listener cannot do that job: jest gives each test
+// file its own `process` object, whose 'exit' never fires.)
+import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { get } from 'node:http';
+import { createServer, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Child } from './childProcess';
+
+export interface EtcdServer {
+  /** `http://127.0.0.1:PORT`: etcd3's `hosts`, etcdctl's `--endpoints`. */
+  readonly endpoint: string;
+  /** The client port. */
+  readonly port: number;
+  /** The PID of the etcd process now running (a restart changes it). */
+  readonly pid: number;
+  /** Holds the data (`data/`) and etcd's output (`etcd.log`); removed by stop() when startEtcd made it. */
+  readonly dir: string;
+  /** SIGTERM, wait for the exit (SIGKILL after 5 s), remove a temporary dir. Idempotent. */
+  stop(): Promise<void>;
+  /** Sends a signal to the etcd process by its PID; no wait. */
+  kill(signal: NodeJS.Signals): void;
+  /** Ends the process if it runs, starts it again on the same ports and data, waits until healthy. */
+  restart(): Promise<void>;
+}
+
+const HEALTH_POLL_MS = 100;
+const HEALTHY_WITHIN_MS = 15_000;
+const STOP_GRACE_MS = 5_000;
+
+/** Starts etcd in `dir` (default: a new temporary dir) and resolves once GET /health says so. */
+export async function startEtcd(dir?: string): Promise<EtcdServer> {
+  const ownDir = dir === undefined;
+  const home = dir ?? (await mkdtemp(join(tmpdir(), 'loggregator-etcd-')));
+  const [port, peerPort] = await freeLoopbackPorts(2);
+  const server = new LocalEtcd(home, ownDir, port, peerPort);
+  try {
+    await server.start();
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return server;
+}
+
+class LocalEtcd implements EtcdServer {
+  readonly endpoint: string;
+  private child: Child | undefined;
+  private watchdog: ChildProcess | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly ownDir: boolean,
+    readonly port: number,
+    private readonly peerPort: number,
+  ) {
+    this.endpoint = `http://127.0.0.1:${port}`;
+  }
+
+  get pid(): number {
+    const pid = this.child?.process.pid;
+    if (pid === undefined) throw new Error('etcd is not running');
+    return pid;
+  }
+
+  async start(): Promise<void> {
+    const peer = `http://127.0.0.1:${this.peerPort}`;
+    const name = `n${this.port}`;
+    // A one-member cluster elects itself: short raft timers make it ready in ~100 ms, not ~1 s.
+    const args = [
+      '--name', name,
+      '--data-dir', join(this.dir, 'data'),
+      '--listen-client-urls', this.endpoint,
+      '--advertise-client-urls', this.endpoint,
+      '--listen-peer-urls', peer,
+      '--initial-advertise-peer-urls', peer,
+      '--initial-cluster', `${name}=${peer}`,
+      '--heartbeat-interval', '10',
+      '--election-timeout', '100',
+      '--logger', 'zap',
+      '--log-level', 'warn',
+    ];
+    const log = join(this.dir, 'etcd.log');
+    const child = spawnLogged('etcd', args, log);
+    this.child = child;
+    this.watchdog = watchdog(child, this.ownDir ? this.dir : undefined);
+    await waitUntilHealthy(this.endpoint, child, log);
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.child && isRunning(this.child)) process.kill(this.pid, signal);
+  }
+
+  async restart(): Promise<void> {
+    if (this.stopped) throw new Error(`etcd on ${this.endpoint} was stopped (and its data removed); start a new one`);
+    await this.end();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    try {
+      await this.end();
+    } finally {
+      if (this.ownDir) await rm(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  private async end(): Promise<void> {
+    if (this.child) await terminate(this.child);
+    if (this.watchdog?.exitCode === null) this.watchdog.kill();
+  }
+}
+
+// ── Process plumbing ────────────────────────────────────────────────────────────────────────
+
+/** Spawns with stdout and stderr appended to `logFile`; unreferenced, so it never holds the test process open. */
+function spawnLogged(command: string, args: string[], logFile: string): Child {
+  const fd = openSync(logFile, 'a');
+  try {
+    const child = new Child(spawn(command, args, { stdio: ['ignore', fd, fd] }));
+    // Without a listener a failed spawn (ENOENT) would throw from an event; waitUntilHealthy reports it.
+    child.process.on('error', () => {});
+    child.process.unref();
+    return child;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * While the test process ($1) lives, wait; if the peer ($2) ends first, so does the watch.
+ * Once the test process is gone: SIGKILL the peer, remove its temporary dir ($3, if any).
+ */
+const WATCH = `
+while kill -0 "$1" 2>/dev/null; do
+  kill -0 "$2" 2>/dev/null || exit 0
+  sleep 0.5
+done
+kill -KILL "$2" 2>/dev/null
+[ -z "$3" ] || rm -rf -- "$3"
+`;
+
+function watchdog(child: Child, tempDir: string | undefined): ChildProcess | undefined {
+  if (child.process.pid === undefined) return undefined;
+  const watch = spawn('sh', ['-c', WATCH, 'etcd-watchdog', String(process.pid), String(child.process.pid), tempDir ?? ''], { stdio: 'ignore' });
+  watch.on('error', () => {});
+  watch.unref();
+  return watch;
+}
+
+function isRunning(child: Child): boolean {
+  return child.process.exitCode === null && child.process.signalCode === null && child.process.pid !== undefined;
+}
+
+/** SIGTERM (and SIGCONT, in case it was stopped), then SIGKILL if it has not exited within the grace period. */
+async function terminate(child: Child): Promise<void> {
+  if (!isRunning(child)) return;
+  child.process.kill('SIGTERM');
+  child.process.kill('SIGCONT');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>(resolve => (timer = setTimeout(() => resolve('late'), STOP_GRACE_MS)));
+  try {
+    if ((await Promise.race([child.exited, late])) === 'late') {
+      child.process.kill('SIGKILL');
+      await child.exited;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function logTail(logFile: string, lines = 20): Promise<string> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-lines).join('\n') || '(etcd wrote nothing)';
+}
+
+async function waitUntilHealthy(endpoint: string, child: Child, logFile: string): Promise<void> {
+  let spawnError: Error | undefined;
+  child.process.once('error', err => (spawnError = err));
+  const deadline = Date.now() + HEALTHY_WITHIN_MS;
+  let last = 'no answer yet';
+  for (;;) {
+    if (spawnError) {
+      const hint = (spawnError as NodeJS.ErrnoException).code === 'ENOENT' ? ': not installed? Run `bash spec/support/ensurePeers.sh`' : '';
+      throw new Error(`could not start etcd${hint} (${spawnError.message})`);
+    }
+    if (!isRunning(child)) {
+      await child.exited;
+      throw new Error(`etcd exited (${child.process.exitCode ?? child.process.signalCode}) before it was healthy on ${endpoint}:\n${await logTail(logFile)}`);
+    }
+    last = await health(endpoint);
+    if (last === 'true') return;
+    if (Date.now() > deadline) {
+      throw new Error(`etcd not healthy on ${endpoint} within ${HEALTHY_WITHIN_MS} ms (last answer: ${last}):\n${await logTail(logFile)}`);
+    }
+    await new Promise(resolve => setTimeout(resolve, HEALTH_POLL_MS));
+  }
+}
+
+/** The `health` field of GET /health (`"true"` when etcd has a leader and serves), or what went wrong. */
+function health(endpoint: string): Promise<string> {
+  return new Promise(resolve => {
+    const req = get(`${endpoint}/health`, { timeout: 1_000, agent: false }, res => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        try {
+          resolve(String((JSON.parse(body) as { health?: unknown }).health));
+        } catch {
+          resolve(`HTTP ${res.statusCode} ${body.slice(0, 200)}`);
+        }
+      });
+      res.on('error', err => resolve(err.message));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', err => resolve(err.message));
+  });
+}
+
+/** `n` distinct ports that were free on 127.0.0.1 a moment ago (all bound at once, then released). */
+async function freeLoopbackPorts(n: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+    }
+    return servers.map(s => (s.address() as { port: number }).port);
+  } finally {
+    await Promise.all(servers.map(s => new Promise(resolve => s.close(resolve))));
+  }
+}
