@@ -15,14 +15,13 @@
 // from exiting), and watched by a tiny `sh` loop that SIGKILLs it and removes a temporary dir
 // once the test process is gone. (An 'exit' listener cannot do that job: jest gives each test
 // file its own `process` object, whose 'exit' never fires.)
-import { ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { get } from 'node:http';
-import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Child } from './childProcess';
+import { freeLoopbackPorts, isRunning, spawnLogged, terminate, watchdog } from './peerProcess';
 
 export interface EtcdServer {
   /** `http://127.0.0.1:PORT`: etcd3's `hosts`, etcdctl's `--endpoints`. */
@@ -101,7 +100,7 @@ class LocalEtcd implements EtcdServer {
     const log = join(this.dir, 'etcd.log');
     const child = spawnLogged('etcd', args, log);
     this.child = child;
-    this.watchdog = watchdog(child, this.ownDir ? this.dir : undefined);
+    this.watchdog = watchdog('etcd', child, this.ownDir ? this.dir : undefined);
     await waitUntilHealthy(this.endpoint, child, log);
   }
 
@@ -126,66 +125,8 @@ class LocalEtcd implements EtcdServer {
   }
 
   private async end(): Promise<void> {
-    if (this.child) await terminate(this.child);
+    if (this.child) await terminate(this.child, STOP_GRACE_MS);
     if (this.watchdog?.exitCode === null) this.watchdog.kill();
-  }
-}
-
-// ── Process plumbing ────────────────────────────────────────────────────────────────────────
-
-/** Spawns with stdout and stderr appended to `logFile`; unreferenced, so it never holds the test process open. */
-function spawnLogged(command: string, args: string[], logFile: string): Child {
-  const fd = openSync(logFile, 'a');
-  try {
-    const child = new Child(spawn(command, args, { stdio: ['ignore', fd, fd] }));
-    // Without a listener a failed spawn (ENOENT) would throw from an event; waitUntilHealthy reports it.
-    child.process.on('error', () => {});
-    child.process.unref();
-    return child;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * While the test process ($1) lives, wait; if the peer ($2) ends first, so does the watch.
- * Once the test process is gone: SIGKILL the peer, remove its temporary dir ($3, if any).
- */
-const WATCH = `
-while kill -0 "$1" 2>/dev/null; do
-  kill -0 "$2" 2>/dev/null || exit 0
-  sleep 0.5
-done
-kill -KILL "$2" 2>/dev/null
-[ -z "$3" ] || rm -rf -- "$3"
-`;
-
-function watchdog(child: Child, tempDir: string | undefined): ChildProcess | undefined {
-  if (child.process.pid === undefined) return undefined;
-  const watch = spawn('sh', ['-c', WATCH, 'etcd-watchdog', String(process.pid), String(child.process.pid), tempDir ?? ''], { stdio: 'ignore' });
-  watch.on('error', () => {});
-  watch.unref();
-  return watch;
-}
-
-function isRunning(child: Child): boolean {
-  return child.process.exitCode === null && child.process.signalCode === null && child.process.pid !== undefined;
-}
-
-/** SIGTERM (and SIGCONT, in case it was stopped), then SIGKILL if it has not exited within the grace period. */
-async function terminate(child: Child): Promise<void> {
-  if (!isRunning(child)) return;
-  child.process.kill('SIGTERM');
-  child.process.kill('SIGCONT');
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>(resolve => (timer = setTimeout(() => resolve('late'), STOP_GRACE_MS)));
-  try {
-    if ((await Promise.race([child.exited, late])) === 'late') {
-      child.process.kill('SIGKILL');
-      await child.exited;
-    }
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -235,19 +176,4 @@ function health(endpoint: string): Promise<string> {
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', err => resolve(err.message));
   });
-}
-
-/** `n` distinct ports that were free on 127.0.0.1 a moment ago (all bound at once, then released). */
-async function freeLoopbackPorts(n: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-    }
-    return servers.map(s => (s.address() as { port: number }).port);
-  } finally {
-    await Promise.all(servers.map(s => new Promise(resolve => s.close(resolve))));
-  }
 }

@@ -39,10 +39,11 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Child } from './childProcess';
+import { freeLoopbackPorts, isRunning, terminate, watchdog } from './peerProcess';
 
 export interface ReceivedFrame {
   /** PRI as a number (facility × 8 + severity). */
@@ -100,7 +101,7 @@ const STARTING_UP = 'syslog-ng starting up;';
 export async function startSyslogReceiver(opts: SyslogReceiverOptions = {}): Promise<SyslogReceiver> {
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'loggregator-syslog-')));
-  const port = opts.port ?? (await freeLoopbackPort());
+  const port = opts.port ?? (await freeLoopbackPorts(1))[0];
   const receiver = new LocalSyslogNg(dir, ownDir, port, opts.tls ? join(dir, 'cert.pem') : undefined);
   try {
     await receiver.configure();
@@ -187,7 +188,7 @@ log { source(s_self); destination(d_internal); };
     child.process.on('error', err => (spawnError = err));
     child.process.unref();
     this.child = child;
-    this.watchdog = watchdog(child, this.ownDir ? this.dir : undefined);
+    this.watchdog = watchdog('syslog-ng', child, this.ownDir ? this.dir : undefined);
     const deadline = Date.now() + LISTENING_WITHIN_MS;
     for (;;) {
       if (spawnError) throw new Error(`could not start syslog-ng: ${spawnError.message}; run \`bash spec/support/ensurePeers.sh\``);
@@ -252,7 +253,7 @@ log { source(s_self); destination(d_internal); };
   }
 
   private async end(): Promise<void> {
-    if (this.child) await terminate(this.child);
+    if (this.child) await terminate(this.child, STOP_GRACE_MS);
     if (this.watchdog?.exitCode === null) this.watchdog.kill();
   }
 
@@ -343,48 +344,6 @@ function configVersion(): Promise<string> {
 
 // ── Process plumbing ────────────────────────────────────────────────────────────────────────
 
-/**
- * While the test process ($1) lives, wait; if the peer ($2) ends first, so does the watch.
- * Once the test process is gone: SIGKILL the peer, remove its temporary dir ($3, if any).
- */
-const WATCH = `
-while kill -0 "$1" 2>/dev/null; do
-  kill -0 "$2" 2>/dev/null || exit 0
-  sleep 0.5
-done
-kill -KILL "$2" 2>/dev/null
-[ -z "$3" ] || rm -rf -- "$3"
-`;
-
-function watchdog(child: Child, tempDir: string | undefined): ChildProcess | undefined {
-  if (child.process.pid === undefined) return undefined;
-  const watch = spawn('sh', ['-c', WATCH, 'syslog-ng-watchdog', String(process.pid), String(child.process.pid), tempDir ?? ''], { stdio: 'ignore' });
-  watch.on('error', () => {});
-  watch.unref();
-  return watch;
-}
-
-function isRunning(child: Child): boolean {
-  return child.process.exitCode === null && child.process.signalCode === null && child.process.pid !== undefined;
-}
-
-/** SIGTERM (and SIGCONT, in case it was stopped), then SIGKILL if it has not exited within the grace period. */
-async function terminate(child: Child): Promise<void> {
-  if (!isRunning(child)) return;
-  child.process.kill('SIGTERM');
-  child.process.kill('SIGCONT');
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>(resolve => (timer = setTimeout(() => resolve('late'), STOP_GRACE_MS)));
-  try {
-    if ((await Promise.race([child.exited, late])) === 'late') {
-      child.process.kill('SIGKILL');
-      await child.exited;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms));
 }
@@ -398,17 +357,5 @@ function accepts(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once('error', () => resolve(false));
-  });
-}
-
-/** A port that was free on 127.0.0.1 a moment ago. */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }
