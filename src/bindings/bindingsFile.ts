@@ -26,7 +26,9 @@ export function parseBindingsFile(text: string | null): { readonly ok: true; rea
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    return { ok: false, reason: `not JSON (${(err as Error).message})` };
+    // Node quotes the file's text around the error ("…token=abc…" is not valid JSON): a drain's
+    // token must not reach the log that way, so only the first clause is kept.
+    return { ok: false, reason: `not JSON (${(err as Error).message.split(/, (?:\.\.\.)?"/)[0].slice(0, 80)})` };
   }
   const list = (doc as { bindings?: unknown } | null)?.bindings;
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || !Array.isArray(list)) {

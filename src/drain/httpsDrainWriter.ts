@@ -152,7 +152,10 @@ export function httpsDrainWriter(line$: Observable<LogLine>, stop$: Observable<v
 
     lines = line$.subscribe({
       next: line => {
-        report(buffer.push(ctx.frameOf(line)), 'queue_full');
+        const dropped = buffer.push(ctx.frameOf(line));
+        // The oldest go first, and the frames of a batch waiting for its retry are the oldest.
+        resendOwed = Math.max(0, resendOwed - dropped);
+        report(dropped, 'queue_full');
         if (buffer.waitingCount >= cfg.https.batchLines && request === undefined && waitTimer !== undefined && resendOwed === 0) {
           clearTimeout(waitTimer);
           waitTimer = undefined;

@@ -95,7 +95,9 @@ export function streamDrainWriter(line$: Observable<LogLine>, stop$: Observable<
     // Lines arrive one at a time: they are written a chunk at a time, or after GATHER_MS.
     const schedulePump = () => {
       if (pumpQueued || !connected) return;
-      if (buffer.waitingBytes >= WRITE_CHUNK_BYTES) {
+      // At once when a chunk's worth waits, or the queue is half full (a small queue must not
+      // overflow while lines are being gathered).
+      if (buffer.waitingBytes >= WRITE_CHUNK_BYTES || buffer.waitingCount * 2 >= cfg.maxQueuedLines || buffer.waitingBytes * 2 >= cfg.maxQueuedBytes) {
         pumpQueued = true;
         setImmediate(pump);
       } else {
@@ -144,8 +146,10 @@ export function streamDrainWriter(line$: Observable<LogLine>, stop$: Observable<
       if (socket !== sock) return;
       socket = undefined;
       connected = false;
+      // Owed a rewrite: what was written on this connection, and what earlier ones left unwritten.
+      const written = buffer.unconfirmedCount;
       const { requeued, dropped } = buffer.requeue();
-      resendOwed = requeued;
+      resendOwed = Math.max(0, resendOwed + written - dropped);
       report(dropped, 'queue_full');
       if (subscriber.closed) return;
       counters.failed();
@@ -179,7 +183,10 @@ export function streamDrainWriter(line$: Observable<LogLine>, stop$: Observable<
 
     lines = line$.subscribe({
       next: line => {
-        report(buffer.push(ctx.frameOf(line)), 'queue_full');
+        const dropped = buffer.push(ctx.frameOf(line));
+        // The oldest go first, and the frames owed a rewrite are the oldest.
+        resendOwed = Math.max(0, resendOwed - dropped);
+        report(dropped, 'queue_full');
         schedulePump();
       },
       complete: () => stop(),
