@@ -102,6 +102,7 @@ export function httpsDrainWriter(line$: Observable<LogLine>, stop$: Observable<v
       if (status >= 200 && status < 300) {
         request = undefined;
         attempt = 0;
+        lastError = 'drain too slow';
         const n = buffer.confirmAll();
         const again = Math.min(resendOwed, n);
         resendOwed = 0;

@@ -124,6 +124,8 @@ export function streamDrainWriter(line$: Observable<LogLine>, stop$: Observable<
       sock.once(target.scheme === 'syslog-tls' ? 'secureConnect' : 'connect', () => {
         clearTimeout(connectTimer);
         connected = true;
+        // Drops from now on are for want of speed, not for the failure that was.
+        lastError = 'drain too slow';
         connectedAtMs = lastProgressMs = Date.now();
         logger.info('drain connected', { ...log, attempt });
         pump();
