@@ -18,6 +18,7 @@ import { DrainConfig, loadConfig } from '../../src/config/loadConfig';
 import { DrainMetrics } from '../../src/drain/drainMetrics';
 import { DrainWriterContext } from '../../src/drain/drainWriterContext';
 import { Envelope } from '../../src/envelope/envelope';
+import { ReceivedFrame } from './syslogReceiver';
 import { encodeSyslogMessage, octetCounted } from '../../src/envelope/rfc5424';
 import { bindingKey } from '../../streams/binding';
 import { DropReport } from '../../streams/dropNotices';
@@ -166,6 +167,23 @@ export class WriterRun {
 export function startWriter(writer: DrainWriter, opts: WriterOptions): WriterRun {
   return new WriterRun(writer, opts);
 }
+
+/** What syslog-ng must report for an envelope a drain sent with HOSTNAME `host` (raw left out). */
+export function expectedFrame(e: Envelope, host: string): Omit<ReceivedFrame, 'raw'> {
+  return {
+    pri: e.messageType === 'ERR' ? 11 : 14,
+    timestamp: receivedTimestamp(e.timestamp),
+    host,
+    appName: e.appId,
+    procId: `[${e.sourceType}/${e.sourceInstance}]`,
+    msgId: '',
+    sdata: '',
+    message: e.message,
+  };
+}
+
+/** Received frames without their raw text, to compare with `expectedFrame`. */
+export const fields = (frames: readonly ReceivedFrame[]) => frames.map(({ raw: _raw, ...rest }) => rest);
 
 /** syslog-ng's form of a frame's TIMESTAMP for an envelope's ns: UTC, 6 fraction digits, "+00:00". */
 export function receivedTimestamp(ns: string): string {

@@ -14,27 +14,12 @@ import { readFile } from 'node:fs/promises';
 import { AddressInfo, Server, Socket, createServer } from 'node:net';
 import { streamDrainWriter } from '../../../src/drain/streamDrainWriter';
 import { Envelope } from '../../../src/envelope/envelope';
-import { DRAIN_HOST, WriterRun, receivedTimestamp, sleep, startWriter } from '../../support/drainWriterHarness';
+import { DRAIN_HOST, WriterRun, expectedFrame, fields, receivedTimestamp, sleep, startWriter } from '../../support/drainWriterHarness';
 import { ReceivedFrame, startSyslogReceiver } from '../../support/syslogReceiver';
 import { Teardown } from '../../support/teardown';
 import { envelope, lineNumber, numbered } from '../../support/udpSender';
 import { nextTurn, waitFor } from '../../support/waitFor';
 
-/** What syslog-ng must report for an envelope sent by a drain (raw left out). */
-function expectedFrame(e: Envelope): Omit<ReceivedFrame, 'raw'> {
-  return {
-    pri: e.messageType === 'ERR' ? 11 : 14,
-    timestamp: receivedTimestamp(e.timestamp),
-    host: DRAIN_HOST,
-    appName: e.appId,
-    procId: `[${e.sourceType}/${e.sourceInstance}]`,
-    msgId: '',
-    sdata: '',
-    message: e.message,
-  };
-}
-
-const fields = (frames: readonly ReceivedFrame[]) => frames.map(({ raw: _raw, ...rest }) => rest);
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => from + k);
 
 /** `count` envelopes of one app, numbered, OUT and ERR, several instances, some non-ASCII text. */
@@ -113,7 +98,7 @@ describe('streamDrainWriter', () => {
 
       const frames = await receiver.waitForMessages(sent.length, 20_000);
       expect(await receiver.errors()).toEqual([]);
-      expect(fields(frames)).toEqual(sent.map(expectedFrame));
+      expect(fields(frames)).toEqual(sent.map(e => expectedFrame(e, DRAIN_HOST)));
       expect(run.reports).toEqual([]);
       expect(await run.metric('sent')).toBe(2000);
       expect(await run.metric('resent')).toBe(0);
@@ -131,7 +116,7 @@ describe('streamDrainWriter', () => {
 
       const frames = await receiver.waitForMessages(sent.length, 15_000);
       expect(await receiver.errors()).toEqual([]);
-      expect(fields(frames)).toEqual(sent.map(expectedFrame));
+      expect(fields(frames)).toEqual(sent.map(e => expectedFrame(e, DRAIN_HOST)));
       expect(run.reports).toEqual([]);
       expect(await run.metric('errors')).toBe(0);
     });
@@ -163,7 +148,7 @@ describe('streamDrainWriter', () => {
       run.push(sent);
 
       const frames = await receiver.waitForMessages(sent.length, 15_000);
-      expect(fields(frames)).toEqual(sent.map(expectedFrame));
+      expect(fields(frames)).toEqual(sent.map(e => expectedFrame(e, DRAIN_HOST)));
       expect(await run.metric('errors')).toBe(0);
     });
   });
@@ -182,7 +167,7 @@ describe('streamDrainWriter', () => {
 
     await waitFor(async () => (await run.metric('sent')) + run.reportedDrops >= 1200, { timeoutMs: 10_000, what: 'every line written or dropped' });
     expect({ reports: run.reports.length, dropped: run.reportedDrops, reasons: [...new Set(run.reports.map(r => r.reason))] }).toEqual({ reports: 0, dropped: 0, reasons: [] });
-    expect(fields(await receiver.waitForMessages(1200, 10_000))).toEqual(sent.map(expectedFrame));
+    expect(fields(await receiver.waitForMessages(1200, 10_000))).toEqual(sent.map(e => expectedFrame(e, DRAIN_HOST)));
   });
 
   describe('a receiver that goes away and comes back', () => {
@@ -219,7 +204,7 @@ describe('streamDrainWriter', () => {
         console.log(`streamDrainWriter ${signal}: ${N} lines, ${numbers.length} frames received, ${duplicates} duplicates, resent ${await run.metric('resent')}`);
         expect(firstArrivals).toEqual(range(0, N));
         // Every frame, first copy or resent, is the line as sent.
-        const byNumber = new Map(sent.map(e => [lineNumber(e.message), expectedFrame(e)]));
+        const byNumber = new Map(sent.map(e => [lineNumber(e.message), expectedFrame(e, DRAIN_HOST)]));
         expect(fields(frames)).toEqual(numbers.map(n => byNumber.get(n)));
         expect(await receiver.errors()).toEqual([]);
         expect(run.reports).toEqual([]);
@@ -252,7 +237,7 @@ describe('streamDrainWriter', () => {
 
       const receiver = teardown.add(await startSyslogReceiver({ port }), r => r.stop());
       const frames = await receiver.waitForMessages(sent.length, 15_000);
-      expect(fields(frames)).toEqual(sent.map(expectedFrame));
+      expect(fields(frames)).toEqual(sent.map(e => expectedFrame(e, DRAIN_HOST)));
       expect(run.reports).toEqual([]);
       expect(await run.metric('sent')).toBe(300);
       expect(await run.metric('resent')).toBe(0);
@@ -327,7 +312,7 @@ describe('streamDrainWriter', () => {
 
       await waitFor(() => run.completed, { timeoutMs: 10_000, what: 'the writer to complete' });
       const frames = await receiver.waitForMessages(sent.length, 10_000);
-      expect(fields(frames)).toEqual(sent.map(expectedFrame));
+      expect(fields(frames)).toEqual(sent.map(e => expectedFrame(e, DRAIN_HOST)));
       expect(run.reports).toEqual([]);
       expect(await run.metric('sent')).toBe(500);
       // Lines after stop$ are not taken.

@@ -18,7 +18,7 @@ import { AddressInfo, Server, Socket, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Envelope } from '../../../src/envelope/envelope';
 import { Router, startRouter } from '../../../src/router/router';
-import { DrainOverrides, captureLogger, receivedTimestamp, sleep } from '../../support/drainWriterHarness';
+import { DrainOverrides, captureLogger, expectedFrame, fields, receivedTimestamp, sleep } from '../../support/drainWriterHarness';
 import { httpGet, recent } from '../../support/httpGet';
 import { routerConfig } from '../../support/routerConfig';
 import { metricValue } from '../../support/routerMetricValue';
@@ -37,20 +37,6 @@ const QUICK: DrainOverrides = {
   connectTimeoutMs: 2000,
 };
 
-function expectedFrame(e: Envelope): Omit<ReceivedFrame, 'raw'> {
-  return {
-    pri: e.messageType === 'ERR' ? 11 : 14,
-    timestamp: receivedTimestamp(e.timestamp),
-    host: HOST,
-    appName: e.appId,
-    procId: `[${e.sourceType}/${e.sourceInstance}]`,
-    msgId: '',
-    sdata: '',
-    message: e.message,
-  };
-}
-
-const fields = (frames: readonly ReceivedFrame[]) => frames.map(({ raw: _raw, ...rest }) => rest);
 /** The frames of app lines (the router's own LGR notices left out). */
 const appFrames = (frames: readonly ReceivedFrame[]) => frames.filter(f => f.procId !== '[LGR/router]');
 
@@ -129,8 +115,8 @@ describe('router drains: bindings.json → syslog receivers', () => {
     const framesA = await a.waitForMessages(300, 15_000);
     const framesB = await b.waitForMessages(300, 15_000);
     await sleep(300); // anything that should not have come would have come by now
-    expect(fields(await a.messages())).toEqual(linesA.map(expectedFrame));
-    expect(fields(await b.messages())).toEqual(linesB.map(expectedFrame));
+    expect(fields(await a.messages())).toEqual(linesA.map(e => expectedFrame(e, HOST)));
+    expect(fields(await b.messages())).toEqual(linesB.map(e => expectedFrame(e, HOST)));
     expect(framesA.length + framesB.length).toBe(600);
     expect(await a.errors()).toEqual([]);
     expect(await b.errors()).toEqual([]);
@@ -152,7 +138,7 @@ describe('router drains: bindings.json → syslog receivers', () => {
 
     const sent = numbered('app-a', 100);
     await sender.sendEnvelopes(sent);
-    expect(fields(await a.waitForMessages(100, 10_000))).toEqual(sent.map(expectedFrame));
+    expect(fields(await a.waitForMessages(100, 10_000))).toEqual(sent.map(e => expectedFrame(e, HOST)));
     expect(await metricValue(router, 'loggregator_bindings_invalid_total')).toBe(4);
     expect(await drains(router)).toBe(1);
     const ignored = logs.filter(line => line.includes('binding ignored'));
@@ -177,7 +163,7 @@ describe('router drains: bindings.json → syslog receivers', () => {
     });
     const after = numbered('app-a', 50, 50);
     await sender.sendEnvelopes(after);
-    expect(fields(await a.waitForMessages(100, 10_000))).toEqual([...before, ...after].map(expectedFrame));
+    expect(fields(await a.waitForMessages(100, 10_000))).toEqual([...before, ...after].map(e => expectedFrame(e, HOST)));
     expect(await drains(router)).toBe(1);
   });
 
@@ -210,12 +196,12 @@ describe('router drains: bindings.json → syslog receivers', () => {
     await sender.sendEnvelopes(interleave(firstA, firstB));
     await writeBindings(dataDir, [bindingB]); // at once: app-a's drain may still hold lines
     await waitFor(async () => (await drains(router)) === 1, { timeoutMs: 10_000, what: 'app-a\'s drain to stop' });
-    expect(fields(await a.waitForMessages(100, 10_000))).toEqual(firstA.map(expectedFrame));
+    expect(fields(await a.waitForMessages(100, 10_000))).toEqual(firstA.map(e => expectedFrame(e, HOST)));
 
     const secondA = numbered('app-a', 100, 100);
     const secondB = numbered('app-b', 100, 100);
     await sender.sendEnvelopes(interleave(secondA, secondB));
-    expect(fields(await b.waitForMessages(200, 10_000))).toEqual([...firstB, ...secondB].map(expectedFrame));
+    expect(fields(await b.waitForMessages(200, 10_000))).toEqual([...firstB, ...secondB].map(e => expectedFrame(e, HOST)));
     await sleep(300);
     expect((await a.messages()).length).toBe(100);
     expect(await metricValue(router, 'loggregator_drain_dropped_total', { app: 'app-a' })).toBe(0); // its series are gone with it
@@ -259,7 +245,7 @@ describe('router drains: bindings.json → syslog receivers', () => {
       timeoutMs: 10_000,
       what: 'the healthy drain to get 300 lines and the notice',
     });
-    expect(fields(appFrames(frames))).toEqual(sent.map(expectedFrame));
+    expect(fields(appFrames(frames))).toEqual(sent.map(e => expectedFrame(e, HOST)));
     expect(frames.find(f => f.procId === '[LGR/router]')).toMatchObject({ pri: 11, appName: 'app-a', message: notice.message });
 
     const everything = {
@@ -307,7 +293,7 @@ describe('router drains: bindings.json → syslog receivers', () => {
       what: 'the healthy drain to get 1000 lines',
     });
     expect(frames.map(f => lineNumber(f.message))).toEqual(sent.map(e => lineNumber(e.message)));
-    expect(fields(frames)).toEqual(sent.map(expectedFrame));
+    expect(fields(frames)).toEqual(sent.map(e => expectedFrame(e, HOST)));
     expect(await metricValue(router, 'loggregator_drain_dropped_total', { drain: `syslog://127.0.0.1:${deadPort}` })).toBeGreaterThanOrEqual(800);
     expect(await metricValue(router, 'loggregator_drain_dropped_total', { drain: `syslog://127.0.0.1:${healthy.port}` })).toBe(0);
   });
