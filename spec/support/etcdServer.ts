@@ -15,13 +15,12 @@
 // from exiting), and watched by a tiny `sh` loop that SIGKILLs it and removes a temporary dir
 // once the test process is gone. (An 'exit' listener cannot do that job: jest gives each test
 // file its own `process` object, whose 'exit' never fires.)
-import { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Child } from './childProcess';
-import { freeLoopbackPorts, isRunning, spawnLogged, terminate, watchdog } from './peerProcess';
+import { LocalPeer, freeLoopbackPorts, isRunning, spawnLogged } from './peerProcess';
 
 export interface EtcdServer {
   /** `http://127.0.0.1:PORT`: etcd3's `hosts`, etcdctl's `--endpoints`. */
@@ -42,7 +41,6 @@ export interface EtcdServer {
 
 const HEALTH_POLL_MS = 100;
 const HEALTHY_WITHIN_MS = 15_000;
-const STOP_GRACE_MS = 5_000;
 
 /** Starts etcd in `dir` (default: a new temporary dir) and resolves once GET /health says so. */
 export async function startEtcd(dir?: string): Promise<EtcdServer> {
@@ -59,25 +57,17 @@ export async function startEtcd(dir?: string): Promise<EtcdServer> {
   return server;
 }
 
-class LocalEtcd implements EtcdServer {
+class LocalEtcd extends LocalPeer implements EtcdServer {
   readonly endpoint: string;
-  private child: Child | undefined;
-  private watchdog: ChildProcess | undefined;
-  private stopped = false;
 
   constructor(
-    readonly dir: string,
-    private readonly ownDir: boolean,
+    dir: string,
+    ownDir: boolean,
     readonly port: number,
     private readonly peerPort: number,
   ) {
+    super(dir, ownDir, () => `etcd on ${this.endpoint}`);
     this.endpoint = `http://127.0.0.1:${port}`;
-  }
-
-  get pid(): number {
-    const pid = this.child?.process.pid;
-    if (pid === undefined) throw new Error('etcd is not running');
-    return pid;
   }
 
   async start(): Promise<void> {
@@ -99,34 +89,8 @@ class LocalEtcd implements EtcdServer {
     ];
     const log = join(this.dir, 'etcd.log');
     const child = spawnLogged('etcd', args, log);
-    this.child = child;
-    this.watchdog = watchdog('etcd', child, this.ownDir ? this.dir : undefined);
+    this.track('etcd', child);
     await waitUntilHealthy(this.endpoint, child, log);
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    if (this.child && isRunning(this.child)) process.kill(this.pid, signal);
-  }
-
-  async restart(): Promise<void> {
-    if (this.stopped) throw new Error(`etcd on ${this.endpoint} was stopped (and its data removed); start a new one`);
-    await this.end();
-    await this.start();
-  }
-
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    try {
-      await this.end();
-    } finally {
-      if (this.ownDir) await rm(this.dir, { recursive: true, force: true });
-    }
-  }
-
-  private async end(): Promise<void> {
-    if (this.child) await terminate(this.child, STOP_GRACE_MS);
-    if (this.watchdog?.exitCode === null) this.watchdog.kill();
   }
 }
 

@@ -5,6 +5,7 @@
 // own `process` object, whose 'exit' never fires), and stopped by PID.
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { Server, createServer } from 'node:net';
 import { Child } from './childProcess';
 
@@ -76,5 +77,64 @@ export async function freeLoopbackPorts(n: number): Promise<number[]> {
     return servers.map(s => (s.address() as { port: number }).port);
   } finally {
     await Promise.all(servers.map(s => new Promise(resolve => s.close(resolve))));
+  }
+}
+
+/** Grace before SIGKILL when a peer is stopped. */
+const STOP_GRACE_MS = 5_000;
+
+/**
+ * One local peer process and its life: started by the subclass (which calls `track`), signalled,
+ * restarted on the same ports and files, stopped by PID (its directory removed if it made it).
+ */
+export abstract class LocalPeer {
+  private child: Child | undefined;
+  private watch: ChildProcess | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly ownDir: boolean,
+    /** What it is, for messages: "etcd on http://…", "the syslog receiver on 1234". */
+    private readonly what: () => string,
+  ) {}
+
+  abstract start(): Promise<void>;
+
+  get pid(): number {
+    const pid = this.child?.process.pid;
+    if (pid === undefined) throw new Error(`${this.what()} is not running`);
+    return pid;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.child && isRunning(this.child)) process.kill(this.pid, signal);
+  }
+
+  async restart(): Promise<void> {
+    if (this.stopped) throw new Error(`${this.what()} was stopped (and its files removed); start a new one`);
+    await this.end();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    try {
+      await this.end();
+    } finally {
+      if (this.ownDir) await rm(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Takes charge of a started process: a watchdog ends it if the test process dies first. */
+  protected track(name: string, child: Child): void {
+    this.child = child;
+    this.watch = watchdog(name, child, this.ownDir ? this.dir : undefined);
+  }
+
+  private async end(): Promise<void> {
+    if (this.child) await terminate(this.child, STOP_GRACE_MS);
+    if (this.watch?.exitCode === null) this.watch.kill();
   }
 }

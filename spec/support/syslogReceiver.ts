@@ -36,14 +36,14 @@
 // jest from exiting), and watched by a tiny `sh` loop that SIGKILLs it and removes a temporary
 // dir once the test process is gone. (An 'exit' listener cannot do that job: jest gives each
 // test file its own `process` object, whose 'exit' never fires.)
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Child } from './childProcess';
-import { freeLoopbackPorts, isRunning, terminate, watchdog } from './peerProcess';
+import { LocalPeer, freeLoopbackPorts, isRunning } from './peerProcess';
 
 export interface ReceivedFrame {
   /** PRI as a number (facility × 8 + severity). */
@@ -94,7 +94,6 @@ export interface SyslogReceiver {
 
 const LISTENING_WITHIN_MS = 10_000;
 const POLL_MS = 20;
-const STOP_GRACE_MS = 5_000;
 /** What syslog-ng logs once its configuration is up, sockets bound. */
 const STARTING_UP = 'syslog-ng starting up;';
 
@@ -113,22 +112,14 @@ export async function startSyslogReceiver(opts: SyslogReceiverOptions = {}): Pro
   return receiver;
 }
 
-class LocalSyslogNg implements SyslogReceiver {
-  private child: Child | undefined;
-  private watchdog: ChildProcess | undefined;
-  private stopped = false;
-
+class LocalSyslogNg extends LocalPeer implements SyslogReceiver {
   constructor(
-    readonly dir: string,
-    private readonly ownDir: boolean,
+    dir: string,
+    ownDir: boolean,
     readonly port: number,
     readonly caFile: string | undefined,
-  ) {}
-
-  get pid(): number {
-    const pid = this.child?.process.pid;
-    if (pid === undefined) throw new Error('syslog-ng is not running');
-    return pid;
+  ) {
+    super(dir, ownDir, () => `the syslog receiver on ${port}`);
   }
 
   private path(name: string): string {
@@ -187,8 +178,7 @@ log { source(s_self); destination(d_internal); };
     let spawnError: Error | undefined;
     child.process.on('error', err => (spawnError = err));
     child.process.unref();
-    this.child = child;
-    this.watchdog = watchdog('syslog-ng', child, this.ownDir ? this.dir : undefined);
+    this.track('syslog-ng', child);
     const deadline = Date.now() + LISTENING_WITHIN_MS;
     for (;;) {
       if (spawnError) throw new Error(`could not start syslog-ng: ${spawnError.message}; run \`bash spec/support/ensurePeers.sh\``);
@@ -230,31 +220,6 @@ log { source(s_self); destination(d_internal); };
       }
       await sleep(POLL_MS);
     }
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    if (this.child && isRunning(this.child)) process.kill(this.pid, signal);
-  }
-
-  async restart(): Promise<void> {
-    if (this.stopped) throw new Error(`the syslog receiver on ${this.port} was stopped (and its files removed); start a new one`);
-    await this.end();
-    await this.start();
-  }
-
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    try {
-      await this.end();
-    } finally {
-      if (this.ownDir) await rm(this.dir, { recursive: true, force: true });
-    }
-  }
-
-  private async end(): Promise<void> {
-    if (this.child) await terminate(this.child, STOP_GRACE_MS);
-    if (this.watchdog?.exitCode === null) this.watchdog.kill();
   }
 
   /** What syslog-ng said: its output, the unparsed frames and its internal log (tails). */
