@@ -14,6 +14,7 @@ import { createServer, Server } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { digits } from './proto';
 
 const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
 
@@ -295,16 +296,6 @@ export class LineCounter {
     this.s.foreign++;
     if (this.samples.length < 3) this.samples.push(b.toString('utf8', from, Math.min(end, from + 160)));
   }
-}
-
-function digits(b: Buffer, from: number, n: number): number {
-  let v = 0;
-  for (let i = from; i < from + n; i++) {
-    const c = b[i] - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
 }
 
 // --- rsyslog: obtained without installing it -------------------------------------------------

@@ -125,7 +125,8 @@ export function monotonicNs(): number {
 
 const MESSAGE_KEY = Buffer.from('"message":"#', 'latin1');
 
-function digits(b: Buffer, from: number, n: number): number {
+/** The decimal number in `b[from, from + n)`, or -1 if a byte there is not a digit. */
+export function digits(b: Buffer, from: number, n: number): number {
   let v = 0;
   for (let i = from; i < from + n; i++) {
     const c = b[i] - 48;

@@ -18,6 +18,7 @@ import { DRAIN_HOST, WriterRun, expectedFrame, fields, receivedTimestamp, sleep,
 import { ReceivedFrame, startSyslogReceiver } from '../../support/syslogReceiver';
 import { Teardown } from '../../support/teardown';
 import { envelope, lineNumber, numbered } from '../../support/udpSender';
+import { freeLoopbackPorts } from '../../support/peerProcess';
 import { nextTurn, waitFor } from '../../support/waitFor';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => from + k);
@@ -38,15 +39,6 @@ async function pushPaced(run: WriterRun, envelopes: readonly Envelope[], chunk =
     run.push(envelopes.slice(i, i + chunk));
     await sleep(5);
   }
-}
-
-/** A port nothing listens on (free a moment ago). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>(resolve => server.close(() => resolve()));
-  return port;
 }
 
 /** A plain TCP peer that counts connections and hands each to `onSocket`; close() destroys them all. */
@@ -229,7 +221,7 @@ describe('streamDrainWriter', () => {
     });
 
     it('refused at start (no listener): lines wait, and all arrive once syslog-ng starts on that port', async () => {
-      const port = await freePort();
+      const port = (await freeLoopbackPorts(1))[0];
       const run = writer({ url: `syslog://127.0.0.1:${port}`, appId: 'late-app' });
       const sent = lines('late-app', 300);
       run.push(sent);
@@ -322,7 +314,7 @@ describe('streamDrainWriter', () => {
     });
 
     it('with nothing listening: completes after flushSeconds and reports the rest as not flushed', async () => {
-      const port = await freePort();
+      const port = (await freeLoopbackPorts(1))[0];
       const run = writer({ url: `syslog://127.0.0.1:${port}`, appId: 'flush-app', config: { flushSeconds: 1 } });
       run.push(lines('flush-app', 10));
       await waitFor(async () => (await run.metric('errors')) >= 1, { what: 'a refused connection' });

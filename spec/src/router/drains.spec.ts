@@ -25,6 +25,7 @@ import { metricValue } from '../../support/routerMetricValue';
 import { ReceivedFrame, SyslogReceiver, startSyslogReceiver } from '../../support/syslogReceiver';
 import { Teardown } from '../../support/teardown';
 import { UdpSender, envelope, lineNumber, numbered } from '../../support/udpSender';
+import { freeLoopbackPorts } from '../../support/peerProcess';
 import { waitFor } from '../../support/waitFor';
 
 const HOST = 'router-spec-host';
@@ -63,14 +64,6 @@ async function writeBindings(dataDir: string, content: unknown[] | string): Prom
   const temp = join(dataDir, `.bindings.${randomBytes(4).toString('hex')}.tmp`);
   await writeFile(temp, text);
   await rename(temp, join(dataDir, 'bindings.json'));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>(resolve => server.close(() => resolve()));
-  return port;
 }
 
 /** Whether `word` appears in `text`, hex digests (binding ids, hashes) aside: they may hold any 3 hex letters. */
@@ -210,7 +203,7 @@ describe('router drains: bindings.json → syslog receivers', () => {
 
   it('tells the app about a dead drain\'s drops in its own stream, naming the drain without credentials; nothing anywhere shows them', async () => {
     const healthy = await receiver();
-    const deadPort = await freePort();
+    const deadPort = (await freeLoopbackPorts(1))[0];
     const { router, sender, logs } = await start(
       [
         { app: 'app-a', url: `syslog://user:secret@127.0.0.1:${deadPort}/?token=abc` },
@@ -263,7 +256,7 @@ describe('router drains: bindings.json → syslog receivers', () => {
 
   it('a dead drain and a drain that never reads do not hold back a healthy drain of the same app: it gets every line', async () => {
     const healthy = await receiver();
-    const deadPort = await freePort();
+    const deadPort = (await freeLoopbackPorts(1))[0];
     const stuck = new Set<Socket>();
     const blackhole: Server = createServer({ pauseOnConnect: true }, socket => {
       stuck.add(socket);
