@@ -72,10 +72,14 @@ describe('drains bound in etcd, end to end', () => {
     await router.waitFor(/"drain":"syslog:[^\n]*"message":"drain connected"/);
 
     await emit(1, 500);
+    expect(await cliWithInput('a router line', 'emit', APP, '--stderr', '--source-type', 'RTR', '--instance', '3', '--target', udp)).toMatchObject({ code: 0 });
     for (const receiver of [tcp, tlsReceiver]) {
-      const frames = await receiver.waitForMessages(500, 20_000);
-      expect(frames.map(f => f.message)).toEqual(range(1, 500).map(n => `line ${n}`));
-      expect(new Set(frames.map(f => [f.pri, f.host, f.appName, f.procId].join(' ')))).toEqual(new Set([`14 e2e-router ${APP} [APP/0]`]));
+      const frames = await receiver.waitForMessages(501, 20_000);
+      expect(frames.slice(0, 500).map(f => f.message)).toEqual(range(1, 500).map(n => `line ${n}`));
+      expect(new Set(frames.slice(0, 500).map(f => [f.pri, f.host, f.appName, f.procId, f.msgId, f.sdata].join(' ')))).toEqual(
+        new Set([`14 e2e-router ${APP} [APP/0]  `]),
+      );
+      expect(frames[500]).toMatchObject({ pri: 11, appName: APP, procId: '[RTR/3]', message: 'a router line' });
       expect(await receiver.errors()).toEqual([]);
     }
   });
@@ -110,7 +114,7 @@ describe('drains bound in etcd, end to end', () => {
       },
       { timeoutMs: 30_000, what: 'lines 1001-3000 at the restarted TCP receiver' },
     );
-    const got = numbers(await tlsReceiver.waitForMessages(500 + 2000, 20_000));
+    const got = numbers(await tlsReceiver.waitForMessages(501 + 2000, 20_000));
     expect(want.filter(n => !got.has(n))).toEqual([]);
   });
 

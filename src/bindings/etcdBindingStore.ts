@@ -19,6 +19,8 @@ export class EtcdBindingStore implements BindingStore {
   readonly description: string;
   private readonly client: Etcd3;
   private readonly prefix: string;
+  private readonly deadlineMs: number;
+  private readonly endpoints: string;
 
   constructor(
     config: Config,
@@ -30,6 +32,8 @@ export class EtcdBindingStore implements BindingStore {
     this.prefix = config.bindings.etcdPrefix;
     this.description = `etcd ${config.etcd.endpoints.join(',')} ${this.prefix}`;
     const deadlineMs = config.etcd.dialTimeoutMs;
+    this.deadlineMs = deadlineMs;
+    this.endpoints = config.etcd.endpoints.join(',');
     this.client = new Etcd3({
       hosts: config.etcd.endpoints,
       dialTimeout: deadlineMs,
@@ -41,18 +45,24 @@ export class EtcdBindingStore implements BindingStore {
   events(): Observable<BindingStoreEvent> {
     return new Observable<BindingStoreEvent>(subscriber => {
       let watcher: Watcher | undefined;
+      let connectTimer: NodeJS.Timeout | undefined;
       let closed = false;
       const fail = (err: unknown) => {
-        if (!closed) subscriber.error(err);
+        if (!closed) subscriber.error(this.describe(err));
       };
       (async () => {
         const snapshot = await this.client.getAll().prefix(this.prefix).exec();
         if (closed) return;
         subscriber.next({ kind: 'snapshot', entries: snapshot.kvs.map(kv => this.entry(kv)) });
+        // The subscriber may have gone while the snapshot was delivered: then no watch is made.
+        if (closed) return;
         const next = (BigInt(snapshot.header.revision) + 1n).toString();
-        const w = await this.client.watch().prefix(this.prefix).startRevision(next).create();
-        if (closed) return void w.cancel().catch(() => undefined);
+        // watcher(), not create(): every listener is attached before the watch can connect or
+        // break, and the wait for it to connect is bounded here, not by the client's own retries.
+        const w = this.client.watch().prefix(this.prefix).startRevision(next).watcher();
         watcher = w;
+        connectTimer = setTimeout(() => fail(new Error(`the watch did not connect within ${this.deadlineMs} ms`)), this.deadlineMs);
+        w.on('connected', () => clearTimeout(connectTimer));
         w.on('put', kv => subscriber.next({ kind: 'put', entry: this.entry(kv) }));
         w.on('delete', kv => subscriber.next({ kind: 'delete', key: this.key(kv) }));
         // The client would quietly resume a broken watch; a resync from a snapshot is simpler
@@ -63,13 +73,14 @@ export class EtcdBindingStore implements BindingStore {
       })().catch(fail);
       return () => {
         closed = true;
+        clearTimeout(connectTimer);
         void watcher?.cancel().catch(() => undefined);
       };
     });
   }
 
   async list(appId?: string): Promise<ListedBinding[]> {
-    const kvs = await this.client.getAll().prefix(this.prefix + (appId === undefined ? '' : `${appId}/`)).exec();
+    const kvs = await this.call(() => this.client.getAll().prefix(this.prefix + (appId === undefined ? '' : `${appId}/`)).exec());
     return kvs.kvs.flatMap(kv => {
       const parsed = parseStoreEntry(this.entry(kv));
       if (parsed.ok) return [{ appId: parsed.binding.appId, url: parsed.binding.drain.url }];
@@ -84,17 +95,37 @@ export class EtcdBindingStore implements BindingStore {
     if (!check.ok) throw new Error(check.reason);
     const key = this.prefix + entry.key;
     // Create only if absent, in one transaction, so a second `bind` reports "already bound".
-    const result = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(entry.value)).commit();
+    const result = await this.call(() => this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(entry.value)).commit());
     return result.succeeded;
   }
 
   async unbind(appId: string, url: string): Promise<boolean> {
-    const result = await this.client.delete().key(`${this.prefix}${appId}/${bindingIdOf(url)}`).exec();
+    const result = await this.call(() => this.client.delete().key(`${this.prefix}${appId}/${bindingIdOf(url)}`).exec());
     return Number(result.deleted) > 0;
   }
 
   async close(): Promise<void> {
     this.client.close();
+  }
+
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw this.describe(err);
+    }
+  }
+
+  /** gRPC's words ("14 UNAVAILABLE: No connection established…") as an operator's. */
+  private describe(err: unknown): Error {
+    const text = String((err as Error)?.message ?? err);
+    if (/ECONNREFUSED|UNAVAILABLE|No connection established/.test(text)) {
+      return new Error(`cannot reach etcd at ${this.endpoints}: connection refused or unavailable (is etcd running? check etcd.endpoints) [${text.slice(0, 120)}]`);
+    }
+    if (/DEADLINE_EXCEEDED|deadline/i.test(text)) {
+      return new Error(`etcd at ${this.endpoints} did not answer within ${this.deadlineMs} ms (etcd.dialTimeoutMs) [${text.slice(0, 120)}]`);
+    }
+    return err instanceof Error ? err : new Error(text);
   }
 
   private key(kv: IKeyValue): string {
