@@ -19,13 +19,15 @@ export interface BindingSet {
 }
 
 export interface BindingSetsOptions {
-  /** Drains per app; past it the extra bindings (by store key order) are invalid. */
+  /** Drains per app; past it the bindings seen last (in key order within a snapshot) are invalid. */
   readonly maxPerApp: number;
 }
 
 interface State {
   /** Every record of the store, valid or not, by store key. */
-  records: Map<string, { readonly value: string; readonly result: ReturnType<typeof parseStoreEntry> }>;
+  records: Map<string, StoredRecord>;
+  /** Records seen so far: a record's number orders it for maxPerApp (first come, first run). */
+  seen: number;
   /** Store-level problems of the latest snapshot (a file's malformed items), by key. */
   storeInvalid: Map<string, string>;
   /** Every problem reported so far, by key: a problem is reported once, not on every resync. */
@@ -50,16 +52,18 @@ export function bindingSets(event$: Observable<BindingStoreEvent>, opts: Binding
       (state: State, event) => {
         if (event.kind === 'snapshot') {
           const previous = state.records;
-          state.records = new Map(event.entries.map(entry => [entry.key, record(entry, previous.get(entry.key))]));
+          // In key order, so that records new to this snapshot are numbered the same every time.
+          const entries = [...event.entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+          state.records = new Map(entries.map(entry => [entry.key, record(state, entry, previous.get(entry.key))]));
           state.storeInvalid = new Map((event.invalid ?? []).map(i => [i.key, i.reason]));
         } else if (event.kind === 'put') {
-          state.records.set(event.entry.key, record(event.entry, state.records.get(event.entry.key)));
+          state.records.set(event.entry.key, record(state, event.entry, state.records.get(event.entry.key)));
         } else {
           state.records.delete(event.key);
         }
         return next(state, opts);
       },
-      { records: new Map(), storeInvalid: new Map(), reported: new Map(), set: undefined, signature: '\0' } as State,
+      { records: new Map(), seen: 0, storeInvalid: new Map(), reported: new Map(), set: undefined, signature: '\0' } as State,
     ),
     filter(state => state.set !== undefined),
     map(state => {
@@ -70,18 +74,25 @@ export function bindingSets(event$: Observable<BindingStoreEvent>, opts: Binding
   ));
 }
 
-function record(entry: StoreEntry, previous: { readonly value: string; readonly result: ReturnType<typeof parseStoreEntry> } | undefined) {
+interface StoredRecord {
+  readonly value: string;
+  readonly result: ReturnType<typeof parseStoreEntry>;
+  readonly order: number;
+}
+
+function record(state: State, entry: StoreEntry, previous: StoredRecord | undefined): StoredRecord {
   // Parsing is skipped for a record a resync brings back unchanged.
   if (previous !== undefined && previous.value === entry.value) return previous;
-  return { value: entry.value, result: parseStoreEntry(entry) };
+  return { value: entry.value, result: parseStoreEntry(entry), order: previous?.order ?? state.seen++ };
 }
 
 function next(state: State, opts: BindingSetsOptions): State {
   const problems = new Map(state.storeInvalid);
   const byKey = new Map<string, Binding>();
   const perApp = new Map<string, number>();
-  for (const key of [...state.records.keys()].sort()) {
-    const { result } = state.records.get(key)!;
+  // First come, first run: a new binding past maxPerApp is refused, never one already running.
+  const byAge = [...state.records.entries()].sort(([, a], [, b]) => a.order - b.order);
+  for (const [key, { result }] of byAge) {
     if (!result.ok) {
       problems.set(key, result.reason);
       continue;

@@ -11,6 +11,12 @@ export interface DrainBufferOptions {
    * oldest are let go as delivered, uncounted).
    */
   readonly resendWindowMs: number;
+  /**
+   * The newest written frames up to this many bytes are kept whatever their age: a receiver
+   * that stops reading leaves them in kernel buffers (megabytes) for far longer than any
+   * window, and they die with it (default 0).
+   */
+  readonly keepBytes?: number;
 }
 
 interface Written {
@@ -87,10 +93,17 @@ export class DrainBuffer {
     return out;
   }
 
-  /** Written frames older than the resend window are taken as delivered; returns how many. */
+  /**
+   * Written frames older than the resend window are taken as delivered, except the newest
+   * `keepBytes` of them; returns how many.
+   */
   confirmOlderThan(nowMs: number): number {
     const before = this.written.length;
-    this.letGoOfWritten(() => (this.written.peekFront() as Written).atMs <= nowMs - this.opts.resendWindowMs);
+    const keepBytes = this.opts.keepBytes ?? 0;
+    this.letGoOfWritten(() => {
+      const oldest = this.written.peekFront() as Written;
+      return oldest.atMs <= nowMs - this.opts.resendWindowMs && this.writtenBytes - oldest.frame.length >= keepBytes;
+    });
     return before - this.written.length;
   }
 

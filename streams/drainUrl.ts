@@ -75,3 +75,13 @@ export function drainName(raw: string): string {
     return scheme ? `${scheme}:(unparseable)` : '(unparseable)';
   }
 }
+
+/**
+ * A store key as it may be shown: a key is not meant to hold a URL, but a hand-written one may
+ * (fields swapped in bindings.json), so anything like userinfo or a query is cut, and the length
+ * is bounded.
+ */
+export function redactKey(key: string): string {
+  const cut = key.replace(/\/\/[^/@\s]*@/g, '//').replace(/[?#].*$/s, '');
+  return cut.length > 200 ? `${cut.slice(0, 200)}…` : cut;
+}

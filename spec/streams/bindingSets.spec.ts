@@ -225,6 +225,18 @@ describe('bindingSets', () => {
     });
   });
 
+  it('refuses a new binding past maxPerApp, never one already running, whatever its key', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const [b0, b1, b2] = ['0', '1', '2'].map(id => entry('app-a', `syslog://10.0.0.${id}:514`, id));
+      // b0's key sorts first, but b1 and b2 were there before it.
+      const event$ = hot('-s--p--r--', { s: snapshot([b1, b2]), p: put(b0), r: snapshot([b0, b1, b2]) });
+      expectObservable(bindingSets(event$, { maxPerApp: 2 })).toBe('-1--2-----', {
+        1: set([b1, b2]),
+        2: set([b1, b2], [{ key: 'app-a/0', reason: 'app app-a has 2 drains already (bindings.maxPerApp)' }]),
+      });
+    });
+  });
+
   it('runs a binding over maxPerApp once another of its app is deleted', () => {
     testScheduler.run(({ hot, expectObservable }) => {
       const [b1, b2, b3] = ['1', '2', '3'].map(id => entry('app-a', `syslog://10.0.0.${id}:514`, id));

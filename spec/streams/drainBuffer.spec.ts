@@ -184,6 +184,17 @@ describe('DrainBuffer', () => {
   });
 
   describe('confirmOlderThan', () => {
+    it('keeps the newest keepBytes of written frames whatever their age (a receiver that stopped reading may hold them)', () => {
+      const buffer = new DrainBuffer({ ...roomy, resendWindowMs: 10, keepBytes: 5 });
+      pushAll(buffer, 'aa', 'bb', 'cc', 'dd');
+      buffer.take(Infinity, Infinity, 0);
+      // 8 bytes written, all old: the oldest go only while 5 bytes or more stay.
+      expect(buffer.confirmOlderThan(1000)).toBe(1);
+      expect(buffer.unconfirmedCount).toBe(3);
+      expect(buffer.requeue()).toEqual({ requeued: 3, dropped: 0 });
+      expect(takeAll(buffer)).toEqual(['bb', 'cc', 'dd']);
+    });
+
     it('confirms only frames written at or before now - resendWindowMs, oldest first, and says how many', () => {
       const buffer = new DrainBuffer({ ...roomy, resendWindowMs: 100 });
       pushAll(buffer, 'a', 'b', 'c');

@@ -93,15 +93,31 @@ export class EtcdBindingStore implements BindingStore {
     const entry = { key: `${appId}/${bindingIdOf(url)}`, value: JSON.stringify({ url }) };
     const check = parseStoreEntry(entry);
     if (!check.ok) throw new Error(check.reason);
+    // Bound already under any id (the platform may choose its own): "already bound".
+    if ((await this.keysOf(appId, url)).length > 0) return false;
     const key = this.prefix + entry.key;
     // Create only if absent, in one transaction, so a second `bind` reports "already bound".
     const result = await this.call(() => this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(entry.value)).commit());
     return result.succeeded;
   }
 
+  /** Removes every key of the app that binds this drain (however spelled, under any id). */
   async unbind(appId: string, url: string): Promise<boolean> {
-    const result = await this.call(() => this.client.delete().key(`${this.prefix}${appId}/${bindingIdOf(url)}`).exec());
-    return Number(result.deleted) > 0;
+    const keys = await this.keysOf(appId, url);
+    for (const key of keys) await this.call(() => this.client.delete().key(key).exec());
+    return keys.length > 0;
+  }
+
+  /** The full keys of the app's records that bind the drain at `url` (compared in canonical form). */
+  private async keysOf(appId: string, url: string): Promise<string[]> {
+    const id = bindingIdOf(url);
+    const records = await this.call(() => this.client.getAll().prefix(`${this.prefix}${appId}/`).exec());
+    return records.kvs
+      .filter(kv => {
+        const parsed = parseStoreEntry(this.entry(kv));
+        return parsed.ok && bindingIdOf(parsed.binding.drain.url) === id;
+      })
+      .map(kv => kv.key.toString());
   }
 
   async close(): Promise<void> {

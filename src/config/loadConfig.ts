@@ -47,6 +47,7 @@ export interface DrainConfig {
   maxQueuedLines: number;
   maxQueuedBytes: number;
   resendWindowMs: number;
+  resendBytes: number;
   connectTimeoutMs: number;
   stallTimeoutMs: number;
   reconnect: { initialMs: number; maxMs: number };
@@ -168,6 +169,11 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}
   const drains = config.router.drains;
   if (drains.https.batchLines > drains.maxQueuedLines || drains.https.batchBytes > drains.maxQueuedBytes) {
     throw new ConfigError('invalid configuration: router.drains.https.batchLines and batchBytes must not exceed router.drains.maxQueuedLines and maxQueuedBytes');
+  }
+  if (drains.flushSeconds >= config.router.shutdownSeconds) {
+    throw new ConfigError(
+      `invalid configuration: router.drains.flushSeconds (${drains.flushSeconds}) must be less than router.shutdownSeconds (${config.router.shutdownSeconds}), or a shutdown cuts drains off uncounted`,
+    );
   }
   return config;
 }

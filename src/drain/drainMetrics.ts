@@ -34,9 +34,14 @@ export class DrainMetrics {
     this.storeErrors = new Counter({ name: 'loggregator_binding_store_errors_total', help: 'Failures reading or watching the binding store; the last known bindings stay in effect.', registers });
   }
 
+  /** Writers per label set: two drains of one public name (URLs differing in a token) share a series. */
+  private readonly users = new Map<string, number>();
+
   forDrain(app: string, drain: string): DrainCounters {
     const labels = { app, drain };
     const reasons: DrainDropReason[] = ['queue_full', 'rejected', 'unbound'];
+    const id = `${app}\n${drain}`;
+    this.users.set(id, (this.users.get(id) ?? 0) + 1);
     this.sent.inc(labels, 0);
     this.resent.inc(labels, 0);
     this.errors.inc(labels, 0);
@@ -52,6 +57,9 @@ export class DrainMetrics {
         if (released) return;
         released = true;
         this.drains.dec();
+        const left = (this.users.get(id) ?? 1) - 1;
+        if (left > 0) return void this.users.set(id, left);
+        this.users.delete(id);
         this.sent.remove(labels);
         this.resent.remove(labels);
         this.errors.remove(labels);

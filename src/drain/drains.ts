@@ -1,10 +1,12 @@
-import { EMPTY, Observable, catchError, finalize, ignoreElements, map, tap } from 'rxjs';
+import { EMPTY, Observable, catchError, filter, finalize, ignoreElements, map, tap } from 'rxjs';
 import { Binding } from '../../streams/binding';
 import { BindingSet } from '../../streams/bindingSets';
 import { dropNotices } from '../../streams/dropNotices';
+import { redactKey } from '../../streams/drainUrl';
 import { LogLine } from '../../streams/logLine';
 import { runKeyed } from '../../streams/runKeyed';
 import { DrainConfig } from '../config/loadConfig';
+import { Envelope } from '../envelope/envelope';
 import { Logger } from '../logger';
 import { DrainMetrics } from './drainMetrics';
 import { httpsDrainWriter } from './httpsDrainWriter';
@@ -14,8 +16,8 @@ export interface DrainsDeps {
   readonly config: DrainConfig;
   /** An app's live lines (hot: from subscription on). */
   readonly appLines: (appId: string) => Observable<LogLine>;
-  /** Puts a line from the router itself into the app's log stream (recent, tail, drains). */
-  readonly notify: (appId: string, message: string) => void;
+  /** Puts a line from the router itself into the app's log stream (recent, tail, drains); returns it. */
+  readonly notify: (appId: string, message: string) => Envelope;
   readonly frameOf: (line: LogLine) => Buffer;
   readonly tlsCa: (string | Buffer)[] | undefined;
   readonly metrics: DrainMetrics;
@@ -36,7 +38,7 @@ export function runDrains(set$: Observable<BindingSet>, deps: DrainsDeps): Obser
     tap(set => {
       for (const invalid of set.invalid) {
         metrics.bindingsInvalid.inc();
-        logger.warn('binding ignored', { key: invalid.key, reason: invalid.reason });
+        logger.warn('binding ignored', { key: redactKey(invalid.key), reason: invalid.reason });
       }
     }),
     map(set => set.bindings),
@@ -56,11 +58,15 @@ function drain(binding: Binding, stop$: Observable<void>, deps: DrainsDeps): Obs
   const counters = deps.metrics.forDrain(binding.appId, name);
   const ctx = { binding, config, frameOf: deps.frameOf, tlsCa: deps.tlsCa, counters, logger };
   const writer = binding.drain.scheme === 'https' ? httpsDrainWriter : streamDrainWriter;
-  return dropNotices(writer(deps.appLines(binding.appId), stop$, ctx), { intervalMs: config.noticeIntervalSeconds * 1000 }).pipe(
+  // A drain's own drop notices go to the app's stream but not into the drain itself: into a
+  // dead drain's full queue each would drop a line and call for the next, for ever.
+  const ownNotices = new WeakSet<Envelope>();
+  const line$ = deps.appLines(binding.appId).pipe(filter(line => !ownNotices.has(line.envelope)));
+  return dropNotices(writer(line$, stop$, ctx), { intervalMs: config.noticeIntervalSeconds * 1000 }).pipe(
     tap(summary => {
       const message = `drain ${name}: ${summary.count.toLocaleString('en-US')} messages dropped since ${new Date(summary.sinceMs).toISOString()}: ${summary.reason}`;
       logger.warn('drain dropped lines', { app: binding.appId, drain: name, dropped: summary.count, reason: summary.reason });
-      deps.notify(binding.appId, message);
+      ownNotices.add(deps.notify(binding.appId, message));
     }),
     ignoreElements(),
     catchError(err => {

@@ -39,7 +39,12 @@ export function streamDrainWriter(line$: Observable<LogLine>, stop$: Observable<
     const { config: cfg, binding, counters, logger } = ctx;
     const target = binding.drain;
     const log = { app: binding.appId, drain: target.name };
-    const buffer = new DrainBuffer({ maxLines: cfg.maxQueuedLines, maxBytes: cfg.maxQueuedBytes, resendWindowMs: cfg.resendWindowMs });
+    const buffer = new DrainBuffer({
+      maxLines: cfg.maxQueuedLines,
+      maxBytes: cfg.maxQueuedBytes,
+      resendWindowMs: cfg.resendWindowMs,
+      keepBytes: cfg.resendBytes,
+    });
     let socket: net.Socket | undefined;
     let connected = false;
     let attempt = 0;

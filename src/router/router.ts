@@ -56,7 +56,25 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
   const tlsCa = trustedCas(opts.drains.tls.caFile);
   const own$ = new Subject<Envelope>();
 
-  const udp = await bindUdp(opts.udp, logger);
+  // The store first: a store that cannot be opened fails the start before any port is taken.
+  const drainLog = logger.child({ component: 'drain' });
+  // The data directory is the router's: made at start, so the bindings file can be watched at once.
+  if (deps.bindingStore === undefined && config.bindings.store === 'file') mkdirSync(config.dataDir, { recursive: true });
+  const store =
+    deps.bindingStore ??
+    (config.bindings.store === 'file'
+      ? new FileBindingStore(config.dataDir, drainLog, reason => {
+          drainMetrics.storeErrors.inc();
+          drainLog.error('bindings file unusable', { reason });
+        })
+      : openBindingStore(config, drainLog));
+  let udp: Awaited<ReturnType<typeof bindUdp>>;
+  try {
+    udp = await bindUdp(opts.udp, logger);
+  } catch (err) {
+    if (deps.bindingStore === undefined) await store.close();
+    throw err;
+  }
   const ingestion: Subscription = ingest(
     udp.datagram$,
     { maxBytes: opts.udp.maxDatagramBytes, secret: config.sharedSecret ?? undefined },
@@ -77,17 +95,6 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
     )
     .subscribe({ error: err => logger.error('ingest pipeline failed', { error: String(err) }) });
 
-  const drainLog = logger.child({ component: 'drain' });
-  // The data directory is the router's: made at start, so the bindings file can be watched at once.
-  if (deps.bindingStore === undefined && config.bindings.store === 'file') mkdirSync(config.dataDir, { recursive: true });
-  const store =
-    deps.bindingStore ??
-    (config.bindings.store === 'file'
-      ? new FileBindingStore(config.dataDir, drainLog, reason => {
-          drainMetrics.storeErrors.inc();
-          drainLog.error('bindings file unusable', { reason });
-        })
-      : openBindingStore(config, drainLog));
   const stopDrains$ = new Subject<void>();
   const storeEvent$ = defer(() => store.events()).pipe(
     reconnectWithBackoff(stopDrains$, {
@@ -112,7 +119,11 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
   const drains = runDrains(bindingSets(storeEvent$, { maxPerApp: config.bindings.maxPerApp }), {
     config: opts.drains,
     appLines: appId => channels.channel(appId),
-    notify: (appId, message) => own$.next(routerNotice(appId, message, Date.now()).envelope),
+    notify: (appId, message) => {
+      const { envelope } = routerNotice(appId, message, Date.now());
+      own$.next(envelope);
+      return envelope;
+    },
     frameOf: line => line.frame(encodeFrame),
     tlsCa,
     metrics: drainMetrics,
@@ -153,7 +164,8 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
       await udp.close();
       // Drains flush what they hold (each for at most flushSeconds) while tail clients close.
       stopDrains$.next();
-      const flushed = Promise.race([drainsFinished, new Promise(resolve => setTimeout(resolve, (opts.drains.flushSeconds + 1) * 1000).unref())]);
+      // Each drain stops itself after flushSeconds (< shutdownSeconds) and counts what is left.
+      const flushed = Promise.race([drainsFinished, new Promise(resolve => setTimeout(resolve, (opts.drains.flushSeconds + 0.5) * 1000).unref())]);
       // Half the shutdown budget for clients to close cleanly; then they are cut.
       await Promise.all([flushed, http.close((opts.shutdownSeconds * 1000) / 2)]);
       drains.unsubscribe();

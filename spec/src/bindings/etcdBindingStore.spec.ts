@@ -233,6 +233,15 @@ describe('EtcdBindingStore against a real etcd', () => {
     expect(await client.getAll().prefix(prefix).keys()).toEqual([`${prefix}my-app/${bindingIdOf(TLS)}`]);
   });
 
+  it('finds a binding the platform wrote under its own id: bind says already bound, unbind removes it', async () => {
+    const prefix = nextPrefix();
+    const store = openStore(prefix);
+    await client.put(`${prefix}my-app/6f1c2a3e-guid`).value(JSON.stringify({ url: 'syslog://LOGS.example.com' }));
+    expect(await store.bind('my-app', 'syslog://logs.example.com:514')).toBe(false);
+    expect(await store.unbind('my-app', 'syslog://logs.example.com:514')).toBe(true);
+    expect(await client.getAll().prefix(prefix).keys()).toEqual([]);
+  });
+
   it('refuses to bind an invalid URL or app id, with the reason, and writes nothing', async () => {
     const prefix = nextPrefix();
     const store = openStore(prefix);
