@@ -55,6 +55,8 @@ export function parseStoreEntry(entry: StoreEntry): { readonly ok: true; readonl
   if (!isValidAppId(appId)) return invalid('key: not <appId>/<bindingId> with a valid app id (1-48 of A-Z a-z 0-9 . _ -, first a letter or digit)');
   if (!BINDING_ID.test(bindingId)) return invalid('key: binding id must be 1-64 of A-Z a-z 0-9 . _ -');
   if (entry.value.length > MAX_BINDING_VALUE_CHARS) return invalid(`value: longer than ${MAX_BINDING_VALUE_CHARS} characters`);
+  // Bytes that are not UTF-8 arrive as U+FFFD: repaired, they would make a different URL.
+  if (entry.value.includes('\uFFFD')) return invalid('value: not valid UTF-8');
   let value: unknown;
   try {
     value = JSON.parse(entry.value);

@@ -1,4 +1,4 @@
-import { Observable, defer, filter, map, scan } from 'rxjs';
+import { Observable, SchedulerLike, asyncScheduler, auditTime, defer, filter, map } from 'rxjs';
 import { Binding, InvalidBinding, StoreEntry, parseStoreEntry } from './binding';
 
 /**
@@ -21,6 +21,9 @@ export interface BindingSet {
 export interface BindingSetsOptions {
   /** Drains per app; past it the bindings seen last (in key order within a snapshot) are invalid. */
   readonly maxPerApp: number;
+  /** When set, the set is worked out at most once per this many ms (the latest state then). */
+  readonly batchMs?: number;
+  readonly scheduler?: SchedulerLike;
 }
 
 interface State {
@@ -47,31 +50,37 @@ interface State {
  */
 export function bindingSets(event$: Observable<BindingStoreEvent>, opts: BindingSetsOptions): Observable<BindingSet> {
   // State per subscription: a resubscription (after a store error) starts from nothing.
-  return defer(() => event$.pipe(
-    scan(
-      (state: State, event) => {
-        if (event.kind === 'snapshot') {
-          const previous = state.records;
-          // In key order, so that records new to this snapshot are numbered the same every time.
-          const entries = [...event.entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-          state.records = new Map(entries.map(entry => [entry.key, record(state, entry, previous.get(entry.key))]));
-          state.storeInvalid = new Map((event.invalid ?? []).map(i => [i.key, i.reason]));
-        } else if (event.kind === 'put') {
-          state.records.set(event.entry.key, record(state, event.entry, state.records.get(event.entry.key)));
-        } else {
-          state.records.delete(event.key);
-        }
-        return next(state, opts);
-      },
-      { records: new Map(), seen: 0, storeInvalid: new Map(), reported: new Map(), set: undefined, signature: '\0' } as State,
-    ),
-    filter(state => state.set !== undefined),
-    map(state => {
-      const set = state.set as BindingSet;
-      state.set = undefined;
-      return set;
-    }),
-  ));
+  return defer(() => {
+    const state: State = { records: new Map(), seen: 0, storeInvalid: new Map(), reported: new Map(), set: undefined, signature: '\0' };
+    // Applying an event is cheap; working out the set is not (every record, sorted): with
+    // batchMs it is done once per burst of changes (a platform restoring thousands of bindings).
+    const applied$ = event$.pipe(map(event => apply(state, event)));
+    const paced$ = opts.batchMs ? applied$.pipe(auditTime(opts.batchMs, opts.scheduler ?? asyncScheduler)) : applied$;
+    return paced$.pipe(
+      map(() => next(state, opts)),
+      filter(s => s.set !== undefined),
+      map(s => {
+        const set = s.set as BindingSet;
+        s.set = undefined;
+        return set;
+      }),
+    );
+  });
+}
+
+function apply(state: State, event: BindingStoreEvent): State {
+  if (event.kind === 'snapshot') {
+    const previous = state.records;
+    // In key order, so that records new to this snapshot are numbered the same every time.
+    const entries = [...event.entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    state.records = new Map(entries.map(entry => [entry.key, record(state, entry, previous.get(entry.key))]));
+    state.storeInvalid = new Map((event.invalid ?? []).map(i => [i.key, i.reason]));
+  } else if (event.kind === 'put') {
+    state.records.set(event.entry.key, record(state, event.entry, state.records.get(event.entry.key)));
+  } else {
+    state.records.delete(event.key);
+  }
+  return state;
 }
 
 interface StoredRecord {

@@ -22,6 +22,12 @@ function reason(entry: StoreEntry): string {
 }
 
 describe('parseStoreEntry', () => {
+  it('refuses a value that was not valid UTF-8 (decoded bytes become U+FFFD), instead of running a repaired URL', () => {
+    const bytes = Buffer.concat([Buffer.from('{"url":"syslog://h'), Buffer.from([0xff]), Buffer.from('.example.com:514"}')]);
+    const result = parseStoreEntry({ key: 'my-app/0123abcd', value: bytes.toString() });
+    expect(result).toEqual({ ok: false, key: 'my-app/0123abcd', reason: 'value: not valid UTF-8' });
+  });
+
   it('turns a valid record into a binding keyed by app and a digest of the URL (never the URL: it may hold a token)', () => {
     expect(parseStoreEntry({ key: 'my-app/0123abcd', value: good })).toEqual({
       ok: true,

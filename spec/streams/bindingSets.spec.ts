@@ -63,6 +63,16 @@ describe('bindingSets', () => {
     });
   });
 
+  it('with batchMs, works out the set once per burst of changes, from the latest state', () => {
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const event$ = hot('-s-p-d-------p--', { s: snapshot([A]), p: put(B), d: del(A) });
+      // s, p and d fall in one window: one set, the state after d. The later put of the same
+      // value opens a window but changes nothing, so nothing more is emitted.
+      expectObservable(bindingSets(event$, { ...opts, batchMs: 10, scheduler: testScheduler })).toBe('-----------1----', { 1: set([B]) });
+      expectSubscriptions(event$.subscriptions).toBe('^');
+    });
+  });
+
   it('turns an empty snapshot into the empty set', () => {
     testScheduler.run(({ hot, expectObservable }) => {
       const event$ = hot('-s---', { s: snapshot([]) });

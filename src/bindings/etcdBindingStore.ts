@@ -39,6 +39,9 @@ export class EtcdBindingStore implements BindingStore {
       dialTimeout: deadlineMs,
       faultHandling: { host: () => noop, global: noop },
       defaultCallOptions: context => (context.isStream ? {} : { deadline: Date.now() + deadlineMs }),
+      // A watch on a connection that went silent (no RST: a load balancer's idle timeout, a
+      // partition) would wait for ever; keepalive pings end it, and the router resyncs.
+      grpcOptions: { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.keepalive_permit_without_calls': 1 },
     });
   }
 

@@ -10,7 +10,7 @@ export interface DrainWriterContext {
   readonly config: DrainConfig;
   /** A line's octet-counted RFC 5424 frame (made once per line, shared by the app's drains). */
   readonly frameOf: (line: LogLine) => Buffer;
-  /** CAs to trust for TLS (system CAs plus the configured file), or undefined for the system CAs. */
+  /** CAs to trust for TLS (node's, the host's bundle, the configured file), or undefined for node's own. */
   readonly tlsCa: (string | Buffer)[] | undefined;
   readonly counters: DrainCounters;
   readonly logger: Logger;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClientRequest } from 'node:http';
 import https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { Observable, Subscription } from 'rxjs';
 import { backoffDelay } from '../../streams/backoff';
 import { DrainBuffer } from '../../streams/drainBuffer';
@@ -26,7 +27,13 @@ export function httpsDrainWriter(line$: Observable<LogLine>, stop$: Observable<v
     const { config: cfg, binding, counters, logger } = ctx;
     const log = { app: binding.appId, drain: binding.drain.name };
     const buffer = new DrainBuffer({ maxLines: cfg.maxQueuedLines, maxBytes: cfg.maxQueuedBytes, resendWindowMs: 0 });
-    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: ctx.tlsCa, rejectUnauthorized: !cfg.tls.insecureSkipVerify });
+    // One TLS context per drain (parsing the CAs costs milliseconds), one connection, kept alive.
+    const agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 1,
+      secureContext: createSecureContext({ ca: ctx.tlsCa }),
+      rejectUnauthorized: !cfg.tls.insecureSkipVerify,
+    });
     let request: ClientRequest | undefined;
     let batchId = '';
     /** The batch that failed, by its first frame and size: a retry of exactly it keeps its id. */
@@ -68,7 +75,9 @@ export function httpsDrainWriter(line$: Observable<LogLine>, stop$: Observable<v
     const post = () => {
       waitTimer = undefined;
       if (request !== undefined || subscriber.closed) return;
-      const frames = buffer.take(cfg.https.batchBytes, cfg.https.batchLines, Date.now());
+      // A retry sends exactly the failed batch (not lines that came meanwhile), so it keeps its id.
+      const retry = failedFirst !== undefined && buffer.peekWaiting() === failedFirst;
+      const frames = buffer.take(cfg.https.batchBytes, retry ? failedCount : cfg.https.batchLines, Date.now());
       if (frames.length === 0) return schedule();
       // A retry of the batch that failed (requeued at the head) keeps its id; anything else, new
       // lines or a batch cut short by drops, is a new batch.

@@ -116,7 +116,7 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
   const encodeFrame = (envelope: Envelope) => octetCounted(encodeSyslogMessage(envelope, hostnameField));
   let drainsDone: () => void = () => undefined;
   const drainsFinished = new Promise<void>(resolve => (drainsDone = resolve));
-  const drains = runDrains(bindingSets(storeEvent$, { maxPerApp: config.bindings.maxPerApp }), {
+  const drains = runDrains(bindingSets(storeEvent$, { maxPerApp: config.bindings.maxPerApp, batchMs: 50 }), {
     config: opts.drains,
     appLines: appId => channels.channel(appId),
     notify: (appId, message) => {
@@ -176,15 +176,30 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
   };
 }
 
-/** System CAs plus the configured file's, or undefined (node's default: system CAs). */
+/** The host's CA bundle (Debian's; what update-ca-certificates maintains), if it has one. */
+const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/**
+ * CAs for TLS drains: node's bundled roots, the host's bundle (node does not read it by itself,
+ * so a CA an operator added with update-ca-certificates would not count), and the configured
+ * file's; undefined (node's roots alone) when there is neither.
+ */
 function trustedCas(caFile: string | null): string[] | undefined {
-  if (caFile === null) return undefined;
-  let pem: string;
+  const extra: string[] = [];
   try {
-    pem = readFileSync(caFile, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`router.drains.tls.caFile ${caFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    extra.push(readFileSync(HOST_CA_BUNDLE, 'utf8'));
+  } catch {
+    // no host bundle: node's roots and the configured file
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`router.drains.tls.caFile ${caFile}: holds no PEM certificate`);
-  return [...rootCertificates, pem];
+  if (caFile !== null) {
+    let pem: string;
+    try {
+      pem = readFileSync(caFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`router.drains.tls.caFile ${caFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`router.drains.tls.caFile ${caFile}: holds no PEM certificate`);
+    extra.push(pem);
+  }
+  return extra.length === 0 ? undefined : [...rootCertificates, ...extra];
 }
