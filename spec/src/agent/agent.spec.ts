@@ -23,6 +23,10 @@ const disconnected = (...instances: FakeInstance[]) => instances.every(i => i.co
 const connections = (i: FakeInstance) => [i.stdout.connections, i.stderr.connections];
 const added = (entry: LogEntry) => entry.added;
 
+// The burst tests need their own writes to come within a few ms of each other; on a machine
+// starved by other load that premise can fail (checked, not assumed), and the test is run again.
+jest.retryTimes(2, { logErrorsBeforeRetry: true });
+
 describe('agent: instances.json → instance sockets', () => {
   const teardown = new Teardown();
   afterEach(() => teardown.run());
@@ -109,10 +113,10 @@ describe('agent: instances.json → instance sockets', () => {
     expect(await agentMetric(agent, 'loggregator_agent_instances')).toBe(2);
   });
 
-  // Fails today: chokidar drops every 'change' within 50 ms of the one it reported (a leading-edge
-  // throttle with no trailing event), so the debounce sees a quiet 50 ms in the middle of a burst
-  // and reads a transient set (or a file caught truncated by an in-place write: not_json). See the
-  // report on src/files/watchedFile.ts.
+  // Guards against chokidar's throttle: it drops every 'change' within 50 ms of the one it
+  // reported (leading edge, no trailing event), so a debounce fed by it sees a quiet 50 ms in the
+  // middle of a burst and reads a transient set (or a file caught truncated: not_json). See
+  // src/files/watchedFile.ts.
   //
   // 20 rewrites ~5 ms apart (each well inside settleMs of the one before), flapping between
   // [a, x, b] and [x], ending on [a, b]: acted on once, b added, a never touched, x never connected.
@@ -138,6 +142,8 @@ describe('agent: instances.json → instance sockets', () => {
       if (k < writes - 1) await sleep(5);
     }
     const burstMs = Date.now() - started;
+    // The premise, not a speed check: every write came well within settleMs (50) of the one
+    // before. A machine starved for 40 ms breaks it; the file retries such a test (see top).
     expect(maxGapMs).toBeLessThan(40);
 
     await waitFor(() => connected(b), { what: `b connected after the burst (${burstMs} ms)`, timeoutMs: 2_000 });
