@@ -46,6 +46,11 @@ export class DrainBuffer {
     return this.waiting.length;
   }
 
+  /** Whether one more frame would push out a waiting one. */
+  get isFull(): boolean {
+    return this.waiting.length >= this.opts.maxLines || this.waitingByteCount >= this.opts.maxBytes;
+  }
+
   /** The next frame to be written, if any. */
   peekWaiting(): Buffer | undefined {
     return this.waiting.peekFront();

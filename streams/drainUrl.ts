@@ -82,6 +82,14 @@ export function drainName(raw: string): string {
  * is bounded.
  */
 export function redactKey(key: string): string {
-  const cut = key.replace(/\/\/[^/@\s]*@/g, '//').replace(/[?#].*$/s, '');
+  let cut = key;
+  // Everything up to the last '@' is userinfo (a password may hold '@', '/' or spaces).
+  const at = cut.lastIndexOf('@');
+  if (at >= 0) {
+    const slashes = cut.indexOf('//');
+    const start = slashes >= 0 && slashes < at ? slashes + 2 : 0;
+    cut = cut.slice(0, start) + cut.slice(at + 1);
+  }
+  cut = cut.replace(/[?#].*$/s, '');
   return cut.length > 200 ? `${cut.slice(0, 200)}…` : cut;
 }

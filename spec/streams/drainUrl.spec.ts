@@ -8,7 +8,7 @@
 //   http://…  ftp://…                      → refused: unsupported scheme
 //   syslog://:514  syslog:///  …:0         → refused: no host / port 0
 //   "not a url"  ""  3,000 characters      → refused; drainName keeps no more than the scheme
-import { MAX_DRAIN_URL_CHARS, drainName, parseDrainUrl } from '../../streams/drainUrl';
+import { MAX_DRAIN_URL_CHARS, drainName, parseDrainUrl, redactKey } from '../../streams/drainUrl';
 
 /** The reason a URL is refused, failing the test if it is accepted. */
 function refusal(raw: string): string {
@@ -153,5 +153,61 @@ describe('drainName', () => {
       '(unparseable)',
       'https:(unparseable)',
     ]);
+  });
+});
+
+// redactKey: a store key as it may be logged. A key is <app>/<binding id>, but a hand-edited
+// bindings.json with "app" and "url" swapped makes a drain URL (userinfo, token and all) the key.
+describe('redactKey', () => {
+  it('cuts userinfo from a key that holds a URL (fields swapped in bindings.json)', () => {
+    const shown = redactKey('syslog-tls://user:S3CRET@logs.example.com/4c9a');
+    expect(shown).toBe('syslog-tls://logs.example.com/4c9a');
+    expect(shown).not.toContain('S3CRET');
+    expect(shown).not.toContain('user:');
+  });
+
+  it('cuts a user name alone, and every userinfo in the key (all up to the last @: over-cutting is safe)', () => {
+    const shown = redactKey('https://tok3n@a.example.com/x/syslog://u:S3CRET@b.example.com');
+    expect(shown).toBe('https://b.example.com');
+    expect(shown).not.toMatch(/tok3n|S3CRET|u:/);
+  });
+
+  it.each([
+    ['an @ in the password', 'syslog://user:p@ss@h/x', 'syslog://h/x'],
+    ['a / in the password', 'syslog://user:S3/CRET@h/x', 'syslog://h/x'],
+    ['a space in the password', 'syslog://user:S3 CRET@h/x', 'syslog://h/x'],
+    ['no scheme', 'user:S3CRET@h/abc', 'h/abc'],
+  ])('cuts userinfo with %s', (_what, key, shown) => {
+    expect(redactKey(key)).toBe(shown);
+  });
+
+  it('cuts a query and everything after it', () => {
+    const shown = redactKey('app/x?token=abc');
+    expect(shown).toBe('app/x');
+    expect(shown).not.toContain('abc');
+    expect(redactKey('syslog://u:S3CRET@h.example.com:514/?token=abc&x=1/0123abcd')).toBe('syslog://h.example.com:514/');
+  });
+
+  it('cuts a fragment and everything after it', () => {
+    expect(redactKey('app/x#abc')).toBe('app/x');
+  });
+
+  it('cuts a query that runs over several lines', () => {
+    expect(redactKey('app/x?token=abc\nsecond-line-S3CRET')).toBe('app/x');
+  });
+
+  it('bounds the length: a long key is cut to 200 characters and an ellipsis', () => {
+    const long = `my-app/${'a'.repeat(1000)}`;
+    const shown = redactKey(long);
+    expect(shown.length).toBeLessThanOrEqual(201);
+    expect(shown).toBe(`${long.slice(0, 200)}…`);
+    expect(redactKey('x'.repeat(200))).toBe('x'.repeat(200));
+  });
+
+  it('leaves an ordinary key, and a file item\'s position, as it is', () => {
+    expect(redactKey('my-app/0123abcd')).toBe('my-app/0123abcd');
+    expect(redactKey('app-a/4c9a1f0e2b3d5a6c')).toBe('app-a/4c9a1f0e2b3d5a6c');
+    expect(redactKey('bindings[3]')).toBe('bindings[3]');
+    expect(redactKey('')).toBe('');
   });
 });

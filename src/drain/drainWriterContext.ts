@@ -13,5 +13,7 @@ export interface DrainWriterContext {
   /** CAs to trust for TLS (node's, the host's bundle, the configured file), or undefined for node's own. */
   readonly tlsCa: (string | Buffer)[] | undefined;
   readonly counters: DrainCounters;
+  /** Whether a line is the router's own drain notice: queued only while the queue has room. */
+  readonly isNotice?: (line: LogLine) => boolean;
   readonly logger: Logger;
 }

@@ -1,9 +1,10 @@
-import { EMPTY, Observable, catchError, filter, finalize, ignoreElements, map, tap } from 'rxjs';
+import { EMPTY, Observable, catchError, finalize, ignoreElements, map, tap } from 'rxjs';
 import { Binding } from '../../streams/binding';
 import { BindingSet } from '../../streams/bindingSets';
 import { dropNotices } from '../../streams/dropNotices';
 import { redactKey } from '../../streams/drainUrl';
 import { LogLine } from '../../streams/logLine';
+import { routerNotice } from '../../streams/routerNotice';
 import { runKeyed } from '../../streams/runKeyed';
 import { DrainConfig } from '../config/loadConfig';
 import { Envelope } from '../envelope/envelope';
@@ -16,8 +17,8 @@ export interface DrainsDeps {
   readonly config: DrainConfig;
   /** An app's live lines (hot: from subscription on). */
   readonly appLines: (appId: string) => Observable<LogLine>;
-  /** Puts a line from the router itself into the app's log stream (recent, tail, drains); returns it. */
-  readonly notify: (appId: string, message: string) => Envelope;
+  /** Puts a line from the router itself into its app's log stream (recent, tail, drains). */
+  readonly publish: (envelope: Envelope) => void;
   readonly frameOf: (line: LogLine) => Buffer;
   readonly tlsCa: (string | Buffer)[] | undefined;
   readonly metrics: DrainMetrics;
@@ -43,7 +44,9 @@ export function runDrains(set$: Observable<BindingSet>, deps: DrainsDeps): Obser
     }),
     map(set => set.bindings),
   );
-  return runKeyed(bindings$, (binding, stop$) => drain(binding, stop$, deps), change =>
+  // The router's drain notices, so that every writer can tell them from the app's own lines.
+  const notices = new WeakSet<Envelope>();
+  return runKeyed(bindings$, (binding, stop$) => drain(binding, stop$, deps, notices), change =>
     logger.info('drains changed', {
       added: change.added.map(b => `${b.appId} ${b.drain.name}`),
       removed: change.removed.length,
@@ -52,21 +55,23 @@ export function runDrains(set$: Observable<BindingSet>, deps: DrainsDeps): Obser
   ).pipe(ignoreElements());
 }
 
-function drain(binding: Binding, stop$: Observable<void>, deps: DrainsDeps): Observable<never> {
+function drain(binding: Binding, stop$: Observable<void>, deps: DrainsDeps, notices: WeakSet<Envelope>): Observable<never> {
   const { config, logger } = deps;
   const name = binding.drain.name;
   const counters = deps.metrics.forDrain(binding.appId, name);
-  const ctx = { binding, config, frameOf: deps.frameOf, tlsCa: deps.tlsCa, counters, logger };
+  // A notice is queued by a drain only while it has room: in a full queue (a dead drain) it
+  // would push out an app line, and that drop would call for the next notice, for ever (or, with
+  // two dead drains, each would feed the other).
+  const ctx = { binding, config, frameOf: deps.frameOf, tlsCa: deps.tlsCa, counters, logger, isNotice: (line: LogLine) => notices.has(line.envelope) };
   const writer = binding.drain.scheme === 'https' ? httpsDrainWriter : streamDrainWriter;
-  // A drain's own drop notices go to the app's stream but not into the drain itself: into a
-  // dead drain's full queue each would drop a line and call for the next, for ever.
-  const ownNotices = new WeakSet<Envelope>();
-  const line$ = deps.appLines(binding.appId).pipe(filter(line => !ownNotices.has(line.envelope)));
-  return dropNotices(writer(line$, stop$, ctx), { intervalMs: config.noticeIntervalSeconds * 1000 }).pipe(
+  return dropNotices(writer(deps.appLines(binding.appId), stop$, ctx), { intervalMs: config.noticeIntervalSeconds * 1000 }).pipe(
     tap(summary => {
       const message = `drain ${name}: ${summary.count.toLocaleString('en-US')} messages dropped since ${new Date(summary.sinceMs).toISOString()}: ${summary.reason}`;
       logger.warn('drain dropped lines', { app: binding.appId, drain: name, dropped: summary.count, reason: summary.reason });
-      ownNotices.add(deps.notify(binding.appId, message));
+      // Known as a notice before it is published: publishing reaches every drain at once.
+      const { envelope } = routerNotice(binding.appId, message, Date.now());
+      notices.add(envelope);
+      deps.publish(envelope);
     }),
     ignoreElements(),
     catchError(err => {

@@ -162,6 +162,7 @@ export function httpsDrainWriter(line$: Observable<LogLine>, stop$: Observable<v
 
     lines = line$.subscribe({
       next: line => {
+        if (buffer.isFull && ctx.isNotice?.(line)) return;
         const dropped = buffer.push(ctx.frameOf(line));
         // The oldest go first, and the frames of a batch waiting for its retry are the oldest.
         resendOwed = Math.max(0, resendOwed - dropped);

@@ -192,6 +192,7 @@ export function streamDrainWriter(line$: Observable<LogLine>, stop$: Observable<
 
     lines = line$.subscribe({
       next: line => {
+        if (buffer.isFull && ctx.isNotice?.(line)) return;
         const dropped = buffer.push(ctx.frameOf(line));
         // The oldest go first, and the frames owed a rewrite are the oldest.
         resendOwed = Math.max(0, resendOwed - dropped);

@@ -9,7 +9,6 @@ import { bindingSets } from '../../streams/bindingSets';
 import { ingest } from '../../streams/ingest';
 import { LogLine } from '../../streams/logLine';
 import { RecentBuffer, retainRecent } from '../../streams/recentBuffer';
-import { routerNotice } from '../../streams/routerNotice';
 import { BindingStore, openBindingStore } from '../bindings/bindingStore';
 import { FileBindingStore } from '../bindings/fileBindingStore';
 import { Config, ConfigError } from '../config/loadConfig';
@@ -119,11 +118,7 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
   const drains = runDrains(bindingSets(storeEvent$, { maxPerApp: config.bindings.maxPerApp, batchMs: 50 }), {
     config: opts.drains,
     appLines: appId => channels.channel(appId),
-    notify: (appId, message) => {
-      const { envelope } = routerNotice(appId, message, Date.now());
-      own$.next(envelope);
-      return envelope;
-    },
+    publish: envelope => own$.next(envelope),
     frameOf: line => line.frame(encodeFrame),
     tlsCa,
     metrics: drainMetrics,

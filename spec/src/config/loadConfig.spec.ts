@@ -77,4 +77,46 @@ describe('loadConfig', () => {
     expect(error(() => loadConfig({ file: file('{"router": '), env: {} }))).toMatch(/not valid JSON/);
     expect(error(() => loadConfig({ file: file('[1,2]'), env: {} }))).toMatch(/must hold a JSON object/);
   });
+  it('ships defaults whose drain flush fits in the shutdown budget (flushSeconds < shutdownSeconds)', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.router.drains.flushSeconds).toBeLessThan(config.router.shutdownSeconds);
+  });
+
+  it('refuses router.drains.flushSeconds equal to router.shutdownSeconds, naming both keys', () => {
+    const message = error(() =>
+      loadConfig({ env: { LOGGREGATOR_ROUTER_DRAINS_FLUSH_SECONDS: '5', LOGGREGATOR_ROUTER_SHUTDOWN_SECONDS: '5' } }),
+    );
+    expect(message).toMatch(/router\.drains\.flushSeconds/);
+    expect(message).toMatch(/router\.shutdownSeconds/);
+    expect(message).toMatch(/must be less than/);
+  });
+
+  it('refuses router.drains.flushSeconds above router.shutdownSeconds, from a file too', () => {
+    const message = error(() => loadConfig({ file: file(JSON.stringify({ router: { shutdownSeconds: 2, drains: { flushSeconds: 10 } } })), env: {} }));
+    expect(message).toMatch(/router\.drains\.flushSeconds \(10\)/);
+    expect(message).toMatch(/router\.shutdownSeconds \(2\)/);
+  });
+
+  it('takes router.drains.flushSeconds one less than router.shutdownSeconds, and 0', () => {
+    expect(loadConfig({ env: { LOGGREGATOR_ROUTER_DRAINS_FLUSH_SECONDS: '4', LOGGREGATOR_ROUTER_SHUTDOWN_SECONDS: '5' } }).router.drains.flushSeconds).toBe(4);
+    expect(loadConfig({ env: { LOGGREGATOR_ROUTER_DRAINS_FLUSH_SECONDS: '0', LOGGREGATOR_ROUTER_SHUTDOWN_SECONDS: '1' } }).router.drains.flushSeconds).toBe(0);
+  });
+
+  it('refuses an HTTPS batch larger than a drain\'s queue (router.drains.https.batchLines > maxQueuedLines)', () => {
+    const message = error(() => loadConfig({ file: file(JSON.stringify({ router: { drains: { maxQueuedLines: 100, https: { batchLines: 101 } } } })), env: {} }));
+    expect(message).toMatch(/router\.drains\.https\.batchLines/);
+    expect(message).toMatch(/router\.drains\.maxQueuedLines/);
+    expect(loadConfig({ file: file(JSON.stringify({ router: { drains: { maxQueuedLines: 100, https: { batchLines: 100 } } } })), env: {} }).router.drains.https.batchLines).toBe(100);
+  });
+
+  it('refuses a boolean environment variable that is not true or false, naming it', () => {
+    expect(error(() => loadConfig({ env: { LOGGREGATOR_ROUTER_DRAINS_TLS_INSECURE_SKIP_VERIFY: 'yes' } }))).toMatch(
+      /LOGGREGATOR_ROUTER_DRAINS_TLS_INSECURE_SKIP_VERIFY="yes": router\.drains\.tls\.insecureSkipVerify must be true or false/,
+    );
+  });
+
+  it('takes true and false for a boolean environment variable', () => {
+    expect(loadConfig({ env: { LOGGREGATOR_ROUTER_DRAINS_TLS_INSECURE_SKIP_VERIFY: 'true' } }).router.drains.tls.insecureSkipVerify).toBe(true);
+    expect(loadConfig({ env: { LOGGREGATOR_ROUTER_DRAINS_TLS_INSECURE_SKIP_VERIFY: 'false' } }).router.drains.tls.insecureSkipVerify).toBe(false);
+  });
 });

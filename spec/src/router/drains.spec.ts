@@ -290,4 +290,107 @@ describe('router drains: bindings.json → syslog receivers', () => {
     expect(await metricValue(router, 'loggregator_drain_dropped_total', { drain: `syslog://127.0.0.1:${deadPort}` })).toBeGreaterThanOrEqual(800);
     expect(await metricValue(router, 'loggregator_drain_dropped_total', { drain: `syslog://127.0.0.1:${healthy.port}` })).toBe(0);
   });
+
+  /** The LGR notices in the app's recent lines, oldest first. */
+  const noticesIn = async (router: Router, app: string) => (await recent(router.httpAddress, `app=${app}`)).filter(e => e.sourceType === 'LGR');
+
+  it('a dead drain tells of one burst\'s drops a bounded number of times once traffic stops: a notice never goes into a full queue', async () => {
+    const deadPort = (await freeLoopbackPorts(1))[0];
+    const dead = `syslog://127.0.0.1:${deadPort}`;
+    const { router, sender } = await start([{ app: 'app-a', url: dead }], { maxQueuedLines: 100, noticeIntervalSeconds: 1 });
+    await waitFor(async () => (await drains(router)) === 1, { what: 'the drain running' });
+    await waitFor(async () => (await metricValue(router, 'loggregator_drain_errors_total', { drain: dead })) >= 1, { what: 'the dead drain refused' });
+
+    // One burst, three times the queue; then nothing more from the app.
+    await sender.sendEnvelopes(numbered('app-a', 300));
+    let first: Envelope[] = [];
+    await waitFor(async () => (first = await noticesIn(router, 'app-a')).length >= 1, { timeoutMs: 10_000, what: 'a drop notice in app-a\'s recent lines' });
+    const droppedAtFirst = await metricValue(router, 'loggregator_drain_dropped_total', { drain: dead });
+    expect(droppedAtFirst).toBeGreaterThanOrEqual(200);
+    expect(first[0].message).toMatch(new RegExp(`^drain ${dead.replace(/[.]/g, '\\.')}: \\d[\\d,]* messages dropped since `));
+
+    // Without the fix each notice went into the dead drain's own full queue, dropped a line there
+    // and so called for the next notice an interval later: one a second, for ever.
+    await sleep(5_000);
+    const after = await noticesIn(router, 'app-a');
+    expect(after.length - first.length).toBeLessThanOrEqual(2);
+    expect(after.every(n => n.message.startsWith(`drain ${dead}: `))).toBe(true);
+    expect((await metricValue(router, 'loggregator_drain_dropped_total', { drain: dead })) - droppedAtFirst).toBeLessThanOrEqual(2);
+  });
+
+  it('two dead drains of one app do not keep each other telling: a notice is queued only where there is room', async () => {
+    const [portA, portB] = await freeLoopbackPorts(2);
+    const deadA = `syslog://127.0.0.1:${portA}`;
+    const deadB = `syslog://127.0.0.1:${portB}`;
+    const { router, sender } = await start(
+      [
+        { app: 'app-a', url: deadA },
+        { app: 'app-a', url: deadB },
+      ],
+      { maxQueuedLines: 100, noticeIntervalSeconds: 1 },
+    );
+    await waitFor(async () => (await drains(router)) === 2, { what: 'two drains running' });
+    await sender.sendEnvelopes(numbered('app-a', 300));
+    let first: Envelope[] = [];
+    await waitFor(async () => (first = await noticesIn(router, 'app-a')).length >= 2, { timeoutMs: 10_000, what: 'both drains telling of drops' });
+    // Each notice into the other's full queue would drop a line there and call for its next one.
+    await sleep(5_000);
+    expect((await noticesIn(router, 'app-a')).length - first.length).toBeLessThanOrEqual(2);
+  });
+
+  it('a dead drain\'s notice still reaches the app\'s other drains: a healthy drain of the same app gets it, as recent has it', async () => {
+    const healthy = await receiver();
+    const deadPort = (await freeLoopbackPorts(1))[0];
+    const dead = `syslog://127.0.0.1:${deadPort}`;
+    const { router, sender } = await start(
+      [
+        { app: 'app-a', url: dead },
+        { app: 'app-a', url: `syslog://127.0.0.1:${healthy.port}` },
+      ],
+      { maxQueuedLines: 100, noticeIntervalSeconds: 1 },
+    );
+    await waitFor(async () => (await drains(router)) === 2, { what: 'two drains running' });
+    await waitFor(async () => (await metricValue(router, 'loggregator_drain_errors_total', { drain: dead })) >= 1, { what: 'the dead drain refused' });
+
+    const sent = numbered('app-a', 300);
+    await sendPaced(sender, sent);
+    let notices: Envelope[] = [];
+    await waitFor(async () => (notices = await noticesIn(router, 'app-a')).length >= 1, { timeoutMs: 10_000, what: 'a drop notice in app-a\'s recent lines' });
+    const [notice] = notices;
+    expect(notice.message.startsWith(`drain ${dead}: `)).toBe(true);
+
+    let frames: ReceivedFrame[] = [];
+    await waitFor(async () => ((frames = await healthy.messages()), appFrames(frames).length >= 300 && frames.some(f => f.message === notice.message)), {
+      timeoutMs: 10_000,
+      what: 'the healthy drain to get 300 lines and the dead drain\'s notice',
+    });
+    expect(fields(appFrames(frames))).toEqual(sent.map(e => expectedFrame(e, HOST)));
+    expect(frames.find(f => f.message === notice.message)).toMatchObject({ procId: '[LGR/router]', pri: 11, appName: 'app-a' });
+    // The healthy drain itself lost nothing, so no notice names it.
+    expect(frames.filter(f => f.procId === '[LGR/router]' && !f.message.startsWith(`drain ${dead}: `))).toEqual([]);
+    expect(await metricValue(router, 'loggregator_drain_dropped_total', { drain: `syslog://127.0.0.1:${healthy.port}` })).toBe(0);
+  });
+
+  it('logs a bindings.json item with "app" and "url" swapped without the credentials or token the URL carries', async () => {
+    const a = await receiver();
+    const { router, sender, logs } = await start([
+      { app: 'syslog-tls://user:S3CRET@logs.example.com', url: 'my-app' },
+      { app: 'app-x?token=T0KEN', url: `syslog://127.0.0.1:${a.port}` },
+      { app: 'app-a', url: `syslog://127.0.0.1:${a.port}` },
+    ]);
+    await waitFor(async () => (await metricValue(router, 'loggregator_bindings_invalid_total')) >= 2, { what: '2 invalid bindings counted' });
+    await waitFor(async () => (await drains(router)) === 1, { what: 'the good drain running' });
+    await sender.sendEnvelopes(numbered('app-a', 10));
+    await a.waitForMessages(10, 10_000);
+
+    const ignored = logs.filter(line => line.includes('binding ignored'));
+    expect(ignored).toHaveLength(2);
+    const everything = { log: logs.join('\n'), metrics: (await httpGet(router.httpAddress, '/metrics')).body };
+    for (const [where, text] of Object.entries(everything)) {
+      const leaks = text.split('\n').filter(line => line.includes('S3CRET') || line.includes('T0KEN') || line.includes('user:'));
+      expect({ where, leaks }).toEqual({ where, leaks: [] });
+    }
+    // The swapped item is still recognisable (host kept), just not its userinfo.
+    expect(ignored.join('\n')).toContain('syslog-tls://logs.example.com/');
+  });
 });
