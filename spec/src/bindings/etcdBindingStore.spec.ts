@@ -11,7 +11,6 @@
 // And as the router composes it (reconnectWithBackoff → bindingSets → runKeyed): a resync after
 // a reconnect starts no writer twice, and a binding deleted while the router was cut off from
 // etcd is stopped by the snapshot of the resync (there is no delete event to see).
-import { AddressInfo, Server, Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -28,6 +27,7 @@ import { runKeyed } from '../../../streams/runKeyed';
 import { EtcdServer, startEtcd } from '../../support/etcdServer';
 import { run } from '../../support/childProcess';
 import { routerConfig } from '../../support/routerConfig';
+import { TcpProxy } from '../../support/tcpProxy';
 import { Teardown } from '../../support/teardown';
 import { waitFor } from '../../support/waitFor';
 
@@ -97,47 +97,6 @@ async function watchIsUp(client: Etcd3, prefix: string, seen: { events: BindingS
   await waitFor(() => seen.events.some(e => e.kind === 'put' && e.entry.key === marker), { ...SOON, what: 'the watch to be up' });
   await client.delete().key(prefix + marker);
   await waitFor(() => seen.events.some(e => e.kind === 'delete' && e.key === marker), { ...SOON, what: 'the marker deleted' });
-}
-
-/** A loopback TCP proxy that can be blocked: it then resets every connection, open and new. */
-class BlockableProxy {
-  private readonly sockets = new Set<Socket>();
-  private server!: Server;
-  blocked = false;
-  port = 0;
-
-  static async start(targetPort: number): Promise<BlockableProxy> {
-    const proxy = new BlockableProxy();
-    proxy.server = createServer(client => {
-      if (proxy.blocked) return void client.resetAndDestroy();
-      const upstream = new Socket().connect(targetPort, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        proxy.sockets.add(s);
-        s.on('close', () => proxy.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>(resolve => proxy.server.listen(0, '127.0.0.1', resolve));
-    proxy.port = (proxy.server.address() as AddressInfo).port;
-    return proxy;
-  }
-
-  block(): void {
-    this.blocked = true;
-    for (const s of this.sockets) s.resetAndDestroy();
-  }
-
-  unblock(): void {
-    this.blocked = false;
-  }
-
-  async close(): Promise<void> {
-    this.block();
-    await new Promise<void>(resolve => this.server.close(() => resolve()));
-  }
 }
 
 describe('EtcdBindingStore against a real etcd', () => {
@@ -480,7 +439,7 @@ describe('EtcdBindingStore when etcd goes away', () => {
   });
 
   it('stops a binding deleted while the router was cut off from etcd, and starts one added meanwhile, at the resync', async () => {
-    const proxy = teardown.add(await BlockableProxy.start(etcd.port), p => p.close());
+    const proxy = teardown.add(await TcpProxy.start(etcd.port), p => p.close());
     const prefix = nextPrefix();
     const viaProxy = teardown.add(new EtcdBindingStore(storeConfig(`http://127.0.0.1:${proxy.port}`, prefix), recordingLogger().logger), s => s.close());
     const direct = teardown.add(new EtcdBindingStore(storeConfig(etcd.endpoint, prefix), recordingLogger().logger), s => s.close());

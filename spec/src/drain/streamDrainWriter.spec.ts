@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { AddressInfo, Server, Socket, createServer } from 'node:net';
 import { streamDrainWriter } from '../../../src/drain/streamDrainWriter';
 import { Envelope } from '../../../src/envelope/envelope';
-import { DRAIN_HOST, WriterRun, expectedFrame, fields, receivedTimestamp, sleep, startWriter } from '../../support/drainWriterHarness';
+import { DRAIN_HOST, WriterRun, expectedFrame, fields, sleep, startWriter } from '../../support/drainWriterHarness';
 import { ReceivedFrame, startSyslogReceiver } from '../../support/syslogReceiver';
 import { Teardown } from '../../support/teardown';
 import { envelope, lineNumber, numbered } from '../../support/udpSender';

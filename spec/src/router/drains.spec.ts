@@ -18,7 +18,7 @@ import { AddressInfo, Server, Socket, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Envelope } from '../../../src/envelope/envelope';
 import { Router, startRouter } from '../../../src/router/router';
-import { DrainOverrides, captureLogger, expectedFrame, fields, receivedTimestamp, sleep } from '../../support/drainWriterHarness';
+import { DrainOverrides, captureLogger, expectedFrame, fields, sleep } from '../../support/drainWriterHarness';
 import { httpGet, recent } from '../../support/httpGet';
 import { routerConfig } from '../../support/routerConfig';
 import { metricValue } from '../../support/routerMetricValue';
