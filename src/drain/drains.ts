@@ -1,4 +1,5 @@
-import { EMPTY, Observable, catchError, finalize, ignoreElements, map, tap } from 'rxjs';
+import { EMPTY, Observable, ReplaySubject, catchError, defer, finalize, ignoreElements, map, retry, take, takeUntil, tap, timer } from 'rxjs';
+import { backoffDelay } from '../../streams/backoff';
 import { Binding } from '../../streams/binding';
 import { BindingSet } from '../../streams/bindingSets';
 import { dropNotices } from '../../streams/dropNotices';
@@ -27,7 +28,7 @@ export interface DrainsDeps {
 
 /**
  * Binding sets → one writer per binding, each subscribed to its app's lines and isolated from
- * every other: a writer that fails is logged and ends alone. Writers are run by key, so a
+ * every other: a writer that fails is logged and started again after a backoff, alone. Writers are run by key, so a
  * binding that stays bound keeps its writer (and its queue) across any change to others; an
  * unbound one flushes for at most `flushSeconds`. Lines a drain drops are told to the app in its
  * own log stream, at most once per drain per `noticeIntervalSeconds`. Completes when `set$` has
@@ -64,7 +65,22 @@ function drain(binding: Binding, stop$: Observable<void>, deps: DrainsDeps, noti
   // two dead drains, each would feed the other).
   const ctx = { binding, config, frameOf: deps.frameOf, tlsCa: deps.tlsCa, counters, logger, isNotice: (line: LogLine) => notices.has(line.envelope) };
   const writer = binding.drain.scheme === 'https' ? httpsDrainWriter : streamDrainWriter;
-  return dropNotices(writer(deps.appLines(binding.appId), stop$, ctx), { intervalMs: config.noticeIntervalSeconds * 1000 }).pipe(
+  // A writer handles its own failures; should one throw all the same (a bug), it is started
+  // again after a backoff, not left dead while its binding stands.
+  // The stop is remembered, so that a writer started again after it still hears it.
+  const stopped$ = new ReplaySubject<void>(1);
+  const stopping = stop$.pipe(take(1)).subscribe(stopped$);
+  const written$ = defer(() => writer(deps.appLines(binding.appId), stopped$, ctx)).pipe(
+    retry({
+      delay: (err, attempt) => {
+        const delayMs = backoffDelay(attempt, { ...config.reconnect, jitter: 0.5 });
+        logger.error('drain writer failed; starting it again', { app: binding.appId, drain: name, error: String(err), retryInMs: delayMs });
+        return timer(delayMs).pipe(takeUntil(stopped$));
+      },
+    }),
+    finalize(() => stopping.unsubscribe()),
+  );
+  return dropNotices(written$, { intervalMs: config.noticeIntervalSeconds * 1000 }).pipe(
     tap(summary => {
       const message = `drain ${name}: ${summary.count.toLocaleString('en-US')} messages dropped since ${new Date(summary.sinceMs).toISOString()}: ${summary.reason}`;
       logger.warn('drain dropped lines', { app: binding.appId, drain: name, dropped: summary.count, reason: summary.reason });
@@ -75,7 +91,7 @@ function drain(binding: Binding, stop$: Observable<void>, deps: DrainsDeps, noti
     }),
     ignoreElements(),
     catchError(err => {
-      logger.error('drain writer failed; it is stopped', { app: binding.appId, drain: name, error: String(err) });
+      logger.error('drain failed; it is stopped', { app: binding.appId, drain: name, error: String(err) });
       return EMPTY;
     }),
     finalize(() => counters.release()),

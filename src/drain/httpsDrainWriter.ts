@@ -163,7 +163,15 @@ export function httpsDrainWriter(line$: Observable<LogLine>, stop$: Observable<v
     lines = line$.subscribe({
       next: line => {
         if (buffer.isFull && ctx.isNotice?.(line)) return;
-        const dropped = buffer.push(ctx.frameOf(line));
+        let frame: Buffer;
+        try {
+          frame = ctx.frameOf(line);
+        } catch (err) {
+          // Not expected (the encoder takes any valid envelope); a throw here would otherwise
+          // escape RxJS as an uncaught exception. The writer fails and is started again.
+          return subscriber.error(err);
+        }
+        const dropped = buffer.push(frame);
         // The oldest go first, and the frames of a batch waiting for its retry are the oldest.
         resendOwed = Math.max(0, resendOwed - dropped);
         report(dropped, 'queue_full');
