@@ -112,6 +112,15 @@ export class DrainBuffer {
     return before - this.written.length;
   }
 
+  /** How many of the newest written frames hold the last `bytes` bytes written (a socket's unsent tail). */
+  newestWrittenWithin(bytes: number): number {
+    let n = 0;
+    for (let sum = 0; sum < bytes && n < this.written.length; n++) {
+      sum += (this.written.peekAt(this.written.length - 1 - n) as Written).frame.length;
+    }
+    return n;
+  }
+
   /** Every written frame is known delivered (an HTTPS 2xx); returns how many. */
   confirmAll(): number {
     const n = this.written.length;

@@ -183,6 +183,19 @@ describe('DrainBuffer', () => {
     });
   });
 
+  describe('newestWrittenWithin', () => {
+    it('counts the newest written frames that hold the last n bytes written', () => {
+      const buffer = new DrainBuffer(roomy);
+      pushAll(buffer, 'aaaa', 'bb', 'c');
+      buffer.take(Infinity, Infinity, 0);
+      expect(buffer.newestWrittenWithin(0)).toBe(0);
+      expect(buffer.newestWrittenWithin(1)).toBe(1);
+      expect(buffer.newestWrittenWithin(2)).toBe(2); // part of 'bb' is unsent: the frame is lost
+      expect(buffer.newestWrittenWithin(3)).toBe(2);
+      expect(buffer.newestWrittenWithin(100)).toBe(3);
+    });
+  });
+
   describe('confirmOlderThan', () => {
     it('keeps the newest keepBytes of written frames whatever their age (a receiver that stopped reading may hold them)', () => {
       const buffer = new DrainBuffer({ ...roomy, resendWindowMs: 10, keepBytes: 5 });

@@ -71,7 +71,8 @@ export function streamDrainWriter(line$: Observable<LogLine>, stop$: Observable<
 
     const finish = () => {
       if (subscriber.closed) return;
-      report(buffer.waitingCount, 'unbound');
+      // Lost with the connection: what waits, and what the socket still holds unsent.
+      report(buffer.waitingCount + buffer.newestWrittenWithin(socket?.writableLength ?? 0), 'unbound');
       buffer.clear();
       subscriber.complete();
     };
