@@ -236,6 +236,25 @@ describe('streamDrainWriter', () => {
     });
   });
 
+  describe('the default queue', () => {
+    it('absorbs a burst of 10,000 lines of 1.5 KB while the drain is down, and delivers every one', async () => {
+      const port = (await freeLoopbackPorts(1))[0];
+      // Default queue bounds (20,000 lines, 16 MiB); only the backoff is quick.
+      const run = writer({ url: `syslog://127.0.0.1:${port}`, appId: 'burst-app' });
+      expect(run.config.maxQueuedLines).toBe(20_000);
+      const pad = 'x'.repeat(1480);
+      const sent = range(0, 10_000).map(n => envelope('burst-app', `burst-app ${n} ${pad}`));
+      for (let k = 0; k < sent.length; k += 500) run.push(sent.slice(k, k + 500));
+      await waitFor(async () => (await run.metric('errors')) >= 1, { timeoutMs: 10_000, what: 'a refused connection' });
+
+      const receiver = teardown.add(await startSyslogReceiver({ port }), r => r.stop());
+      const frames = await receiver.waitForMessages(sent.length, 30_000);
+      expect(frames.map(f => f.message)).toEqual(sent.map(e => e.message));
+      expect(run.reports).toEqual([]);
+      expect(await run.metric('dropped')).toBe(0);
+    });
+  });
+
   describe('a receiver that misbehaves costs the drain its own queue, told with the reason', () => {
     it('accepts but never reads: oldest dropped, "receiver stopped reading" after stallTimeoutMs, reconnects; reports add up to the metric', async () => {
       const peer = teardown.add(await TcpPeer.start(() => undefined, { pauseOnConnect: true }), p => p.close());
