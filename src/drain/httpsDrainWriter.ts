@@ -9,6 +9,7 @@ import { DropReport } from '../../streams/dropNotices';
 import { LogLine } from '../../streams/logLine';
 import { describeDrainError, drainError } from './drainError';
 import { DrainWriterContext } from './drainWriterContext';
+import { queueLine } from './queueLine';
 
 /** A refused batch is retried on these (and on 5xx and network errors); other answers are final. */
 const RETRIED_4XX = new Set([408, 429]);
@@ -162,16 +163,8 @@ export function httpsDrainWriter(line$: Observable<LogLine>, stop$: Observable<v
 
     lines = line$.subscribe({
       next: line => {
-        if (buffer.isFull && ctx.isNotice?.(line)) return;
-        let frame: Buffer;
-        try {
-          frame = ctx.frameOf(line);
-        } catch (err) {
-          // Not expected (the encoder takes any valid envelope); a throw here would otherwise
-          // escape RxJS as an uncaught exception. The writer fails and is started again.
-          return subscriber.error(err);
-        }
-        const dropped = buffer.push(frame);
+        const dropped = queueLine(buffer, line, ctx, subscriber);
+        if (dropped === undefined) return;
         // The oldest go first, and the frames of a batch waiting for its retry are the oldest.
         resendOwed = Math.max(0, resendOwed - dropped);
         report(dropped, 'queue_full');

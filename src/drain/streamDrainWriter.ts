@@ -7,6 +7,7 @@ import { DropReport } from '../../streams/dropNotices';
 import { LogLine } from '../../streams/logLine';
 import { describeDrainError, drainError } from './drainError';
 import { DrainWriterContext } from './drainWriterContext';
+import { queueLine } from './queueLine';
 
 /** Bytes handed to the socket per write at most: large enough to amortise the syscall. */
 const WRITE_CHUNK_BYTES = 64 * 1024;
@@ -193,16 +194,8 @@ export function streamDrainWriter(line$: Observable<LogLine>, stop$: Observable<
 
     lines = line$.subscribe({
       next: line => {
-        if (buffer.isFull && ctx.isNotice?.(line)) return;
-        let frame: Buffer;
-        try {
-          frame = ctx.frameOf(line);
-        } catch (err) {
-          // Not expected (the encoder takes any valid envelope); a throw here would otherwise
-          // escape RxJS as an uncaught exception. The writer fails and is started again.
-          return subscriber.error(err);
-        }
-        const dropped = buffer.push(frame);
+        const dropped = queueLine(buffer, line, ctx, subscriber);
+        if (dropped === undefined) return;
         // The oldest go first, and the frames owed a rewrite are the oldest.
         resendOwed = Math.max(0, resendOwed - dropped);
         report(dropped, 'queue_full');
