@@ -1,9 +1,10 @@
-import { noop } from 'cockatiel';
-import { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { Etcd3, IKeyValue } from 'etcd3';
 import { Observable } from 'rxjs';
 import { bindingIdOf, parseStoreEntry } from '../../streams/binding';
 import { BindingStoreEvent } from '../../streams/bindingSets';
 import { ConfigError, Config } from '../config/loadConfig';
+import { createEtcdClient, describeEtcdError } from '../etcd/etcdClient';
+import { prefixEvents } from '../etcd/prefixEvents';
 import { Logger } from '../logger';
 import { BindingStore, ListedBinding } from './bindingStore';
 
@@ -12,8 +13,7 @@ import { BindingStore, ListedBinding } from './bindingStore';
  * the current set and watches from the revision after it, so no change between the read and
  * the watch is missed. Any failure (etcd unreachable, restarted, the watch cancelled) errors the
  * stream; the router resubscribes with its own backoff and starts again from a snapshot, and
- * until then keeps the last known set. The client's own retries and circuit breaker are off
- * (one policy of retrying, ours), and every unary call has a deadline.
+ * until then keeps the last known set (see prefixEvents, createEtcdClient).
  */
 export class EtcdBindingStore implements BindingStore {
   readonly description: string;
@@ -31,55 +31,13 @@ export class EtcdBindingStore implements BindingStore {
     }
     this.prefix = config.bindings.etcdPrefix;
     this.description = `etcd ${config.etcd.endpoints.join(',')} ${this.prefix}`;
-    const deadlineMs = config.etcd.dialTimeoutMs;
-    this.deadlineMs = deadlineMs;
+    this.deadlineMs = config.etcd.dialTimeoutMs;
     this.endpoints = config.etcd.endpoints.join(',');
-    this.client = new Etcd3({
-      hosts: config.etcd.endpoints,
-      dialTimeout: deadlineMs,
-      faultHandling: { host: () => noop, global: noop },
-      defaultCallOptions: context => (context.isStream ? {} : { deadline: Date.now() + deadlineMs }),
-      // A watch on a connection that went silent (no RST: a load balancer's idle timeout, a
-      // partition) would wait for ever; keepalive pings end it, and the router resyncs.
-      grpcOptions: { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.keepalive_permit_without_calls': 1 },
-    });
+    this.client = createEtcdClient(config);
   }
 
   events(): Observable<BindingStoreEvent> {
-    return new Observable<BindingStoreEvent>(subscriber => {
-      let watcher: Watcher | undefined;
-      let connectTimer: NodeJS.Timeout | undefined;
-      let closed = false;
-      const fail = (err: unknown) => {
-        if (!closed) subscriber.error(this.describe(err));
-      };
-      (async () => {
-        const snapshot = await this.client.getAll().prefix(this.prefix).exec();
-        if (closed) return;
-        subscriber.next({ kind: 'snapshot', entries: snapshot.kvs.map(kv => this.entry(kv)) });
-        // The subscriber may have gone while the snapshot was delivered: then no watch is made.
-        if (closed) return;
-        const next = (BigInt(snapshot.header.revision) + 1n).toString();
-        // watcher(), not create(): every listener is attached before the watch can connect or
-        // break, and the wait for it to connect is bounded here, not by the client's own retries.
-        const w = this.client.watch().prefix(this.prefix).startRevision(next).watcher();
-        watcher = w;
-        connectTimer = setTimeout(() => fail(new Error(`the watch did not connect within ${this.deadlineMs} ms`)), this.deadlineMs);
-        w.on('connected', () => clearTimeout(connectTimer));
-        w.on('put', kv => subscriber.next({ kind: 'put', entry: this.entry(kv) }));
-        w.on('delete', kv => subscriber.next({ kind: 'delete', key: this.key(kv) }));
-        // The client would quietly resume a broken watch; a resync from a snapshot is simpler
-        // to trust (a compacted revision cannot be resumed at all).
-        w.on('disconnected', err => fail(err));
-        w.on('error', err => fail(err));
-        w.on('end', () => fail(new Error('etcd watch ended')));
-      })().catch(fail);
-      return () => {
-        closed = true;
-        clearTimeout(connectTimer);
-        void watcher?.cancel().catch(() => undefined);
-      };
-    });
+    return prefixEvents(this.client, this.prefix, this.deadlineMs, err => this.describe(err));
   }
 
   async list(appId?: string): Promise<ListedBinding[]> {
@@ -135,16 +93,8 @@ export class EtcdBindingStore implements BindingStore {
     }
   }
 
-  /** gRPC's words ("14 UNAVAILABLE: No connection established…") as an operator's. */
   private describe(err: unknown): Error {
-    const text = String((err as Error)?.message ?? err);
-    if (/ECONNREFUSED|UNAVAILABLE|No connection established/.test(text)) {
-      return new Error(`cannot reach etcd at ${this.endpoints}: connection refused or unavailable (is etcd running? check etcd.endpoints) [${text.slice(0, 120)}]`);
-    }
-    if (/DEADLINE_EXCEEDED|deadline/i.test(text)) {
-      return new Error(`etcd at ${this.endpoints} did not answer within ${this.deadlineMs} ms (etcd.dialTimeoutMs) [${text.slice(0, 120)}]`);
-    }
-    return err instanceof Error ? err : new Error(text);
+    return describeEtcdError(err, this.endpoints, this.deadlineMs);
   }
 
   private key(kv: IKeyValue): string {

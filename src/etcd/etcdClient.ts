@@ -1,0 +1,32 @@
+import { noop } from 'cockatiel';
+import { Etcd3 } from 'etcd3';
+import { Config } from '../config/loadConfig';
+
+/**
+ * An etcd v3 client as every part of loggregator-rx uses it: the client's own retries and
+ * circuit breaker off (one retry policy: the caller's, with a resync from a snapshot), a
+ * deadline on every unary call, and gRPC keepalive, so that a watch on a connection that went
+ * silent (no RST: a load balancer's idle timeout, a partition) ends instead of waiting for ever.
+ */
+export function createEtcdClient(config: Config): Etcd3 {
+  const deadlineMs = config.etcd.dialTimeoutMs;
+  return new Etcd3({
+    hosts: config.etcd.endpoints,
+    dialTimeout: deadlineMs,
+    faultHandling: { host: () => noop, global: noop },
+    defaultCallOptions: context => (context.isStream ? {} : { deadline: Date.now() + deadlineMs }),
+    grpcOptions: { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.keepalive_permit_without_calls': 1 },
+  });
+}
+
+/** gRPC's words ("14 UNAVAILABLE: No connection established…") as an operator's. */
+export function describeEtcdError(err: unknown, endpoints: string, deadlineMs: number): Error {
+  const text = String((err as Error)?.message ?? err);
+  if (/ECONNREFUSED|UNAVAILABLE|No connection established/.test(text)) {
+    return new Error(`cannot reach etcd at ${endpoints}: connection refused or unavailable (is etcd running? check etcd.endpoints) [${text.slice(0, 120)}]`);
+  }
+  if (/DEADLINE_EXCEEDED|deadline/i.test(text)) {
+    return new Error(`etcd at ${endpoints} did not answer within ${deadlineMs} ms (etcd.dialTimeoutMs) [${text.slice(0, 120)}]`);
+  }
+  return err instanceof Error ? err : new Error(text);
+}
