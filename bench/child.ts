@@ -225,23 +225,7 @@ function tails(): void {
       };
       clients.push(c);
       ws.on('message', (data: Buffer) => onFrame(c, data));
-      ws.on('close', () => (c.open = false));
-      return new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`tail client did not open within ${a.timeoutMs} ms`)), a.timeoutMs);
-        ws.once('open', () => {
-          clearTimeout(t);
-          c.open = true;
-          resolve();
-        });
-        ws.once('error', err => {
-          clearTimeout(t);
-          reject(err);
-        });
-        ws.once('unexpected-response', (_req, res) => {
-          clearTimeout(t);
-          reject(new Error(`tail refused: HTTP ${res.statusCode}`));
-        });
-      });
+      return opening(ws, c, a.timeoutMs);
     });
     await Promise.all(opened);
     return clients.length;
@@ -411,19 +395,7 @@ function agentTails(): void {
         const c = { ws, open: false };
         clients.push(c);
         ws.on('message', (data: Buffer) => onFrame(data));
-        ws.on('close', () => (c.open = false));
-        return new Promise<void>((resolve, reject) => {
-          const t = setTimeout(() => reject(new Error(`tail client did not open within ${a.timeoutMs} ms`)), a.timeoutMs);
-          ws.once('open', () => {
-            clearTimeout(t);
-            c.open = true;
-            resolve();
-          });
-          ws.once('error', err => {
-            clearTimeout(t);
-            reject(err);
-          });
-        });
+        return opening(ws, c, a.timeoutMs);
       }),
     );
     return clients.length;
@@ -466,6 +438,30 @@ else if (role === 'agentTails') agentTails();
 else {
   process.stderr.write(`bench child: unknown role ${role}\n`);
   process.exit(2);
+}
+
+/**
+ * A tail client's open: resolves once it is open (and keeps `state.open` current), rejects on
+ * an error, a refused upgrade, or after `timeoutMs`.
+ */
+function opening(ws: WebSocket, state: { open: boolean }, timeoutMs: number): Promise<void> {
+  ws.on('close', () => (state.open = false));
+  return new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`tail client did not open within ${timeoutMs} ms`)), timeoutMs);
+    ws.once('open', () => {
+      clearTimeout(t);
+      state.open = true;
+      resolve();
+    });
+    ws.once('error', err => {
+      clearTimeout(t);
+      reject(err);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      clearTimeout(t);
+      reject(new Error(`tail refused: HTTP ${res.statusCode}`));
+    });
+  });
 }
 
 /** Closes websockets, each cut after 1 s if it does not finish the closing handshake. */
