@@ -66,10 +66,10 @@ export class AgentRig {
     const config = routerConfig();
     return {
       ...config,
+      routers: { ...config.routers, discovery: 'static', static: opts.routers.map(r => ({ udp: r.target })) },
       agent: {
         ...config.agent,
         instancesPath: this.instancesPath,
-        routers: opts.routers.map(r => r.target),
         settleMs: opts.settleMs ?? 50,
         maxLineChars: opts.maxLineChars ?? config.agent.maxLineChars,
         reconnect: { initialMs: 20, maxMs: 200 },

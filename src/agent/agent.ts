@@ -33,7 +33,7 @@ export async function startAgent(config: Config, logger: Logger): Promise<Agent>
   const metrics = new AgentMetrics();
   const fileRejections = new RejectionLog(logger, 'instances.json rejected');
   const socketFailures = new RejectionLog(logger, 'instance socket unavailable, retrying', 30_000);
-  const emitter = new UdpEmitter(opts.routers.map(parseUdpTarget), {
+  const emitter = new UdpEmitter(config.routers.static.map(r => parseUdpTarget(r.udp)), {
     secret: config.sharedSecret ?? undefined,
     maxDatagramBytes: config.router.udp.maxDatagramBytes,
     maxQueuedDatagrams: opts.maxQueuedDatagrams,

@@ -66,21 +66,23 @@ program
   .command('agent')
   .description("watch a DEA's instances.json and send every instance's stdout/stderr lines to the routers")
   .option('--instances <path>', 'the instances.json to watch (default: agent.instancesPath from config)')
-  .option('--router <host:port...>', 'router UDP address; repeat for several (default: agent.routers from config)')
+  .option('--router <host:port...>', 'router UDP address; repeat for several (default: the routers config finds, routers.static or etcd)')
   .option('--config <file>', 'JSON config file')
   .action(async (opts: { instances?: string; router?: string[]; config?: string }) => {
     const cfg = config(opts.config);
     const instancesPath = opts.instances ?? cfg.agent.instancesPath;
     if (instancesPath === null || instancesPath === '') fail('no instances file: give --instances PATH or set agent.instancesPath');
-    const routers = opts.router ?? cfg.agent.routers;
+    const routers = opts.router ? opts.router.map(udp => ({ udp })) : cfg.routers.static;
     for (const r of routers) {
       try {
-        parseUdpTarget(r);
+        parseUdpTarget(r.udp);
       } catch (err) {
         fail((err as Error).message);
       }
     }
-    await agent({ ...cfg, agent: { ...cfg.agent, instancesPath, routers } });
+    // --router replaces discovery with the routers given.
+    const discovery = opts.router ? 'static' : cfg.routers.discovery;
+    await agent({ ...cfg, routers: { ...cfg.routers, discovery, static: routers }, agent: { ...cfg.agent, instancesPath } });
   });
 
 program

@@ -24,8 +24,8 @@ export async function serve(config: Config): Promise<void> {
     if (config.agent.instancesPath !== null) {
       // The embedded agent feeds this process's router, wherever its port ended up.
       const udp = router.udpAddress;
-      const routers = [hostPort({ ...udp, address: connectHost(udp.address) })];
-      const agent = await startAgent({ ...config, agent: { ...config.agent, routers } }, logger.child({ component: 'agent' }));
+      const routers = [{ id: 'local', udp: hostPort({ ...udp, address: connectHost(udp.address) }) }];
+      const agent = await startAgent({ ...config, routers: { ...config.routers, discovery: 'static', static: routers } }, logger.child({ component: 'agent' }));
       components.push({ name: 'agent', close: () => agent.close() });
       logger.info('agent watching', { instances: config.agent.instancesPath, routers, http: `http://${hostPort(agent.httpAddress)}` });
     }
@@ -49,6 +49,6 @@ export async function agent(config: Config): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  logger.info('agent watching', { instances: config.agent.instancesPath, routers: config.agent.routers, http: `http://${hostPort(started.httpAddress)}` });
+  logger.info('agent watching', { instances: config.agent.instancesPath, routers: config.routers.discovery === 'etcd' ? `etcd ${config.routers.etcdPrefix}` : config.routers.static.map(r => r.udp), http: `http://${hostPort(started.httpAddress)}` });
   runUntilSignalled([{ name: 'agent', close: () => started.close() }], logger, config.router.shutdownSeconds);
 }

@@ -17,29 +17,57 @@ export interface Config {
     reconnect: { initialMs: number; maxMs: number };
   };
   router: {
+    id: string | null;
+    advertiseHost: string | null;
     udp: { host: string; port: number; maxDatagramBytes: number; receiveBufferBytes: number };
     http: { host: string; port: number };
     recent: { linesPerApp: number; maxApps: number; maxBytes: number };
-    tail: {
-      maxClients: number;
-      maxQueuedLines: number;
-      maxQueuedBytes: number;
-      socketHighWaterBytes: number;
-      keepaliveSeconds: number;
-      allowedOrigins: string[];
-    };
+    tail: TailConfig;
     drains: DrainConfig;
     shutdownSeconds: number;
   };
   agent: {
     instancesPath: string | null;
-    routers: string[];
     settleMs: number;
     maxLineChars: number;
     reconnect: { initialMs: number; maxMs: number };
     maxQueuedDatagrams: number;
     http: { host: string; port: number };
   };
+  routers: {
+    discovery: 'static' | 'etcd';
+    static: StaticRouter[];
+    etcdPrefix: string;
+    leaseTtlSeconds: number;
+    reconnect: { initialMs: number; maxMs: number };
+  };
+  trafficController: {
+    http: { host: string; port: number };
+    tail: TailConfig;
+    recent: { timeoutMs: number; maxLines: number; maxBytesPerRouter: number };
+    routerReconnect: { initialMs: number; maxMs: number };
+    auth: {
+      mode: 'tokens' | 'callout';
+      tokensFile: string | null;
+      callout: { url: string | null; timeoutMs: number; cacheSeconds: number; maxCached: number };
+    };
+  };
+}
+
+/** A router as config lists it (routers.static): HOST:PORT addresses. */
+export interface StaticRouter {
+  id?: string;
+  udp: string;
+  http?: string;
+}
+
+export interface TailConfig {
+  maxClients: number;
+  maxQueuedLines: number;
+  maxQueuedBytes: number;
+  socketHighWaterBytes: number;
+  keepaliveSeconds: number;
+  allowedOrigins: string[];
 }
 
 export interface DrainConfig {
@@ -103,6 +131,14 @@ function envValue(key: EnvKey, raw: string): Json {
   if (key.types.includes('boolean')) {
     if (raw === 'true' || raw === 'false') return raw === 'true';
     throw new ConfigError(`${key.name}=${JSON.stringify(raw)}: ${key.path.join('.')} must be true or false`);
+  }
+  // An array of objects (routers.static) is given as JSON; a list of strings, comma-separated.
+  if (key.types.includes('array') && raw.trimStart().startsWith('[')) {
+    try {
+      return JSON.parse(raw) as Json;
+    } catch (err) {
+      throw new ConfigError(`${key.name}: not valid JSON (${(err as Error).message})`);
+    }
   }
   if (key.types.includes('array')) return raw.split(',').map(item => item.trim()).filter(item => item !== '');
   if (key.types.includes('integer') || key.types.includes('number')) {
@@ -174,6 +210,19 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}
     throw new ConfigError(
       `invalid configuration: router.drains.flushSeconds (${drains.flushSeconds}) must be less than router.shutdownSeconds (${config.router.shutdownSeconds}), or a shutdown cuts drains off uncounted`,
     );
+  }
+  const needsEtcd = [
+    config.bindings.store === 'etcd' ? 'bindings.store is "etcd"' : undefined,
+    config.routers.discovery === 'etcd' ? 'routers.discovery is "etcd"' : undefined,
+  ].filter(reason => reason !== undefined);
+  if (needsEtcd.length > 0 && config.etcd.endpoints.length === 0) {
+    throw new ConfigError(`invalid configuration: ${needsEtcd.join(' and ')}, but etcd.endpoints is empty (e.g. ["http://127.0.0.1:2379"])`);
+  }
+  const ids = config.routers.static.map((r, i) => r.id ?? r.udp ?? String(i));
+  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (repeated !== undefined) throw new ConfigError(`invalid configuration: routers.static lists router ${JSON.stringify(repeated)} twice (ids, or UDP addresses where no id is given, must be unique)`);
+  if (config.trafficController.auth.mode === 'callout' && config.trafficController.auth.callout.url === null) {
+    throw new ConfigError('invalid configuration: trafficController.auth.mode is "callout" but trafficController.auth.callout.url is not set');
   }
   return config;
 }

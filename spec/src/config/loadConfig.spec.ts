@@ -119,4 +119,24 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { LOGGREGATOR_ROUTER_DRAINS_TLS_INSECURE_SKIP_VERIFY: 'true' } }).router.drains.tls.insecureSkipVerify).toBe(true);
     expect(loadConfig({ env: { LOGGREGATOR_ROUTER_DRAINS_TLS_INSECURE_SKIP_VERIFY: 'false' } }).router.drains.tls.insecureSkipVerify).toBe(false);
   });
+  it('refuses etcd discovery of routers without etcd endpoints, saying which setting needs them', () => {
+    expect(error(() => loadConfig({ env: { LOGGREGATOR_ROUTERS_DISCOVERY: 'etcd' } }))).toMatch(/routers\.discovery is "etcd", but etcd\.endpoints is empty/);
+    expect(loadConfig({ env: { LOGGREGATOR_ROUTERS_DISCOVERY: 'etcd', LOGGREGATOR_ETCD_ENDPOINTS: 'http://127.0.0.1:2379' } }).routers.discovery).toBe('etcd');
+  });
+
+  it('takes routers.static as JSON from its environment variable, and names bad JSON', () => {
+    const routers = [{ id: 'r1', udp: '127.0.0.1:4000', http: '127.0.0.1:4001' }];
+    expect(loadConfig({ env: { LOGGREGATOR_ROUTERS_STATIC: JSON.stringify(routers) } }).routers.static).toEqual(routers);
+    expect(error(() => loadConfig({ env: { LOGGREGATOR_ROUTERS_STATIC: '[{"udp": ' } }))).toMatch(/^LOGGREGATOR_ROUTERS_STATIC: not valid JSON/);
+    expect(error(() => loadConfig({ env: { LOGGREGATOR_ROUTERS_STATIC: '[{"udp": "no-port"}]' } }))).toMatch(/routers\.static\.0\.udp: must match pattern/);
+  });
+
+  it('refuses a router listed twice in routers.static', () => {
+    const twice = [{ udp: '127.0.0.1:4000' }, { udp: '127.0.0.1:4000' }];
+    expect(error(() => loadConfig({ env: { LOGGREGATOR_ROUTERS_STATIC: JSON.stringify(twice) } }))).toMatch(/lists router "127\.0\.0\.1:4000" twice/);
+  });
+
+  it('refuses callout authorization without a callout URL', () => {
+    expect(error(() => loadConfig({ env: { LOGGREGATOR_TRAFFIC_CONTROLLER_AUTH_MODE: 'callout' } }))).toMatch(/callout\.url is not set/);
+  });
 });
