@@ -6,6 +6,12 @@ export interface SpliceOptions {
   /** Live lines held while the recent ones are still coming; past it the oldest are dropped. */
   readonly maxHeld: number;
   readonly onDrop?: (dropped: number) => void;
+  /**
+   * How a held live line is found in the recent answer. By default by `seq` (one router numbers
+   * both); across routers, whose numbers mean nothing to each other, by `identity` (the line's
+   * JSON: the same envelope from the same router is the same line).
+   */
+  readonly seam?: 'seq' | 'identity';
 }
 
 /**
@@ -25,6 +31,8 @@ export function spliceRecent(
     let recentDone = false;
     let liveDone = false;
     let newestRecentSeq = -Infinity;
+    // Only with seam 'identity': the recent answer's lines, bounded by that answer's length.
+    const recentIdentities = opts.seam === 'identity' ? new Set<string>() : undefined;
 
     const liveSubscription = live$.subscribe({
       next: line => {
@@ -47,14 +55,17 @@ export function spliceRecent(
     const recentSubscription = recent$.subscribe({
       next: line => {
         if (line.seq > newestRecentSeq) newestRecentSeq = line.seq;
+        recentIdentities?.add(line.json);
         subscriber.next(line);
       },
       error: err => subscriber.error(err),
       complete: () => {
         while (held.length > 0) {
           const line = held.shift() as LogLine;
-          if (line.seq > newestRecentSeq) subscriber.next(line);
+          const inRecent = recentIdentities ? recentIdentities.has(line.json) : line.seq <= newestRecentSeq;
+          if (!inRecent) subscriber.next(line);
         }
+        recentIdentities?.clear();
         recentDone = true;
         if (liveDone) subscriber.complete();
       },
@@ -64,6 +75,7 @@ export function spliceRecent(
       liveSubscription.unsubscribe();
       recentSubscription.unsubscribe();
       held.clear();
+      recentIdentities?.clear();
     };
   });
 }

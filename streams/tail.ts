@@ -15,6 +15,10 @@ export interface TailOptions {
   readonly maxQueuedBytes?: number;
   /** Told of every line dropped for this client, to count it. */
   readonly onDrop?: (dropped: number) => void;
+  /** How recent and live lines are told apart at the seam (see spliceRecent); 'seq' by default. */
+  readonly seam?: 'seq' | 'identity';
+  /** Who the in-band drop notice is from (sourceInstance of its LGR line). */
+  readonly noticeSource?: string;
   readonly scheduler?: SchedulerLike;
 }
 
@@ -30,7 +34,7 @@ export function tail(
   opts: TailOptions,
 ): Observable<LogLine> {
   const scheduler = opts.scheduler ?? asyncScheduler;
-  const lines$ = recent$ ? spliceRecent(recent$, live$, { maxHeld: opts.maxQueued, onDrop: opts.onDrop }) : live$;
+  const lines$ = recent$ ? spliceRecent(recent$, live$, { maxHeld: opts.maxQueued, onDrop: opts.onDrop, seam: opts.seam }) : live$;
   return boundedQueue(lines$, credit$, {
     maxQueued: opts.maxQueued,
     maxQueuedSize: opts.maxQueuedBytes,
@@ -42,6 +46,7 @@ export function tail(
         opts.appId,
         `dropped ${dropped} messages since ${new Date(sinceMs).toISOString()}: consumer too slow`,
         scheduler.now(),
+        opts.noticeSource,
       ),
   });
 }

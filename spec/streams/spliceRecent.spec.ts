@@ -139,4 +139,17 @@ describe('spliceRecent', () => {
       expectSubscriptions(recent.subscriptions).toBe('^---!');
     });
   });
+
+  it("with seam 'identity', skips held live lines that are in the recent answer by content, whatever their seq", () => {
+    testScheduler.run(({ cold, hot, expectObservable }) => {
+      // Lines from several routers, renumbered on arrival: seq says nothing about the seam.
+      const fromRouter = (seq: number, message: string) => new LogLine(seq, line(0, 'app-a', message).envelope);
+      const v = { a: fromRouter(1, 'a'), b: fromRouter(2, 'b'), B: fromRouter(50, 'b'), c: fromRouter(51, 'c'), d: fromRouter(52, 'd') };
+      const live = hot('-B-c--------d-|', v);
+      const recent = cold('---a-b|', v);
+      expectObservable(spliceRecent(recent, live, { maxHeld: 10, seam: 'identity' })).toBe('---a-bc-----d-|', v);
+      // By seq, the live copy of b (seq 50) would be taken for a new line and shown twice.
+      expectObservable(spliceRecent(recent, live, { maxHeld: 10 })).toBe('---a-b(Bc)--d-|', v);
+    });
+  });
 });

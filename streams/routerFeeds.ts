@@ -1,0 +1,86 @@
+import { EMPTY, Observable, SchedulerLike, Subject, asyncScheduler, concat, concatMap, defer, map, merge, of, takeUntil, tap } from 'rxjs';
+import { BackoffOptions, reconnectWithBackoff } from './backoff';
+import { RouterInfo, routerKey } from './routerInfo';
+import { runKeyed } from './runKeyed';
+
+/** What one router's stream says: the connection is up, or a line came. */
+export type Feed<T> = { readonly kind: 'connected' } | { readonly kind: 'line'; readonly line: T };
+
+/** Something the subscriber is told in-band about the routers behind its stream. */
+export type RouterChange =
+  | { readonly kind: 'joined'; readonly router: RouterInfo }
+  | { readonly kind: 'left'; readonly router: RouterInfo }
+  | { readonly kind: 'lost'; readonly router: RouterInfo; readonly reason: string }
+  | { readonly kind: 'resumed'; readonly router: RouterInfo };
+
+export interface RouterFeedsOptions<T> {
+  /** Reconnecting to one router after its stream broke (jitter recommended: clients retry together). */
+  readonly backoff: BackoffOptions;
+  /** The in-band line telling the subscriber of a change. */
+  readonly notice: (change: RouterChange) => T;
+  /** Told of every failed connection or broken stream, to count it. */
+  readonly onError?: (router: RouterInfo, error: unknown) => void;
+  readonly scheduler?: SchedulerLike;
+}
+
+/**
+ * One subscriber's lines from every live router, merged: a stream per router in the current set,
+ * each isolated (its failure is retried with backoff for as long as the router is in the set and
+ * never reaches the others or the subscriber). A router that joins is subscribed to; one that
+ * leaves is dropped; a stream that breaks is reconnected. The subscriber is told each of these
+ * in-band, once per event: joined (not for the first set), left, lost (once per outage, not per
+ * failed attempt), resumed. Completes only when `routers$` does.
+ */
+export function routerFeeds<T>(
+  routers$: Observable<readonly RouterInfo[]>,
+  open: (router: RouterInfo) => Observable<Feed<T>>,
+  opts: RouterFeedsOptions<T>,
+): Observable<T> {
+  const scheduler = opts.scheduler ?? asyncScheduler;
+  return defer(() => {
+    let sets = 0;
+    const keyed$ = routers$.pipe(
+      map(routers => {
+        sets++;
+        return routers.map(router => ({ key: routerKey(router), router, first: sets === 1 }));
+      }),
+    );
+    return runKeyed(keyed$, ({ router, first }, stop$) => {
+      // Whether this router's stream is down now: "lost" is said once an outage, then "resumed".
+      let down = false;
+      const lost$ = new Subject<T>();
+      const lines$ = defer(() => open(router)).pipe(
+        tap({
+          error: error => opts.onError?.(router, error),
+          complete: () => opts.onError?.(router, undefined),
+        }),
+        // Notices are values of the router's own stream, so they are ordered with its lines.
+        concatMap(feed => {
+          if (feed.kind === 'line') return of(feed.line);
+          if (!down) return EMPTY;
+          down = false;
+          return of(opts.notice({ kind: 'resumed', router }));
+        }),
+        reconnectWithBackoff<T>(stop$, {
+          ...opts.backoff,
+          scheduler,
+          onRetry: error => {
+            if (down) return;
+            down = true;
+            lost$.next(opts.notice({ kind: 'lost', router, reason: describe(error) }));
+          },
+        }),
+        takeUntil(stop$),
+      );
+      const joined$ = first ? EMPTY : of(opts.notice({ kind: 'joined', router }));
+      const left$ = stop$.pipe(map(() => opts.notice({ kind: 'left', router })));
+      // lost$ first: a failure while lines$ is being subscribed is announced.
+      return concat(joined$, merge(lost$.pipe(takeUntil(stop$)), lines$, left$));
+    });
+  });
+}
+
+function describe(error: unknown): string {
+  if (error === undefined) return 'stream ended';
+  return String((error as Error)?.message ?? error).slice(0, 200);
+}
