@@ -8,6 +8,7 @@
 // Every router's stream is its own: one that breaks is retried with backoff while the router is in
 // the set, and the subscriber is told once per outage ("lost"), and again when it is back ("resumed").
 import { Observable } from 'rxjs';
+import { ColdObservable } from 'rxjs/internal/testing/ColdObservable';
 import { TestScheduler } from 'rxjs/testing';
 import { RouterInfo } from '../../streams/routerInfo';
 import { Feed, RouterChange, routerFeeds } from '../../streams/routerFeeds';
@@ -21,7 +22,7 @@ const notice = (change: RouterChange) => `${change.kind}:${change.router.id}${ch
 const backoff = { initialMs: 3, maxMs: 12 };
 
 /** Feed marbles: c = connected, any other letter = that line. */
-function feed(cold: TestScheduler['createColdObservable'], marbles: string, error?: unknown): Observable<Feed<string>> {
+function feed(cold: TestScheduler['createColdObservable'], marbles: string, error?: unknown): ColdObservable<Feed<string>> {
   const values: Record<string, Feed<string>> = { c: { kind: 'connected' } };
   for (const ch of marbles) if (/[a-z]/.test(ch) && ch !== 'c') values[ch] = { kind: 'line', line: ch };
   return cold(marbles, values, error);

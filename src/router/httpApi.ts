@@ -6,14 +6,15 @@ import { WebSocketServer } from 'ws';
 import { AppChannels } from '../../streams/appChannels';
 import { LogLine } from '../../streams/logLine';
 import { RecentBuffer } from '../../streams/recentBuffer';
-import { isValidAppId } from '../envelope/codec';
+import { parseAppQuery } from '../http/appQuery';
+import { sendNdjson } from '../http/ndjsonAnswer';
+import { Refusal, clientErrorStatus, errorBody, parseUrl, refuseUpgrade, sendRefusal } from '../http/refusal';
 import { Logger } from '../logger';
 import { GOING_AWAY, runTailSession } from './tailSession';
-import { RefusedReason, RouterMetrics } from './routerMetrics';
+import { RouterMetrics } from './routerMetrics';
 
 /** /recent answers being written at once; more are refused with 503 (each may be large). */
 const MAX_RECENT_IN_FLIGHT = 64;
-const RECENT_CHUNK_CHARS = 64 * 1024;
 
 export interface HttpApiOptions {
   readonly linesPerApp: number;
@@ -23,67 +24,6 @@ export interface HttpApiOptions {
   readonly highWaterBytes: number;
   readonly allowedOrigins: readonly string[];
   readonly keepaliveMs: number;
-}
-
-class Refusal {
-  constructor(
-    readonly status: number,
-    readonly reason: RefusedReason,
-    readonly message: string,
-  ) {}
-}
-
-type Query = { app: string; limit?: number; recent: boolean };
-
-/** Parses and checks `?app=ID[&limit=N][&recent=true]`; a Refusal says what is wrong. */
-function parseQuery(url: URL, linesPerApp: number): Query | Refusal {
-  const bad = (message: string) => new Refusal(400, 'bad_request', message);
-  const apps = url.searchParams.getAll('app');
-  if (apps.length === 0) return bad('missing query parameter "app" (the app id)');
-  if (apps.length > 1) return bad('query parameter "app" given more than once');
-  const app = apps[0];
-  if (!isValidAppId(app)) {
-    return bad(`invalid app id ${JSON.stringify(app.slice(0, 64))}: 1-48 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`);
-  }
-  const query: Query = { app, recent: false };
-  const limit = url.searchParams.get('limit');
-  if (limit !== null) {
-    if (!/^[0-9]{1,9}$/.test(limit) || Number(limit) < 1 || Number(limit) > linesPerApp) {
-      return bad(`invalid limit ${JSON.stringify(limit.slice(0, 32))}: a whole number from 1 to ${linesPerApp}`);
-    }
-    query.limit = Number(limit);
-  }
-  const recent = url.searchParams.get('recent');
-  if (recent !== null) {
-    if (recent !== 'true' && recent !== 'false') return bad(`invalid recent ${JSON.stringify(recent.slice(0, 32))}: true or false`);
-    query.recent = recent === 'true';
-  }
-  return query;
-}
-
-function parseUrl(req: IncomingMessage): URL | Refusal {
-  try {
-    return new URL(req.url ?? '/', 'http://router');
-  } catch {
-    return new Refusal(400, 'bad_request', 'malformed request URL');
-  }
-}
-
-/** Resolves when a response can take more, or is gone; leaves no listener behind. */
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise(resolve => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
-function errorBody(message: string): string {
-  return JSON.stringify({ error: message }) + '\n';
 }
 
 /**
@@ -108,9 +48,7 @@ export class HttpApi {
       // A client that went away mid-request is not a bad request: nothing to answer or count.
       if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
       this.metrics.refused.inc({ reason: 'bad_request' });
-      const status =
-        err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\n\r\n`);
     });
   }
 
@@ -148,7 +86,7 @@ export class HttpApi {
 
   private refuse(res: ServerResponse, refusal: Refusal): void {
     this.metrics.refused.inc({ reason: refusal.reason });
-    res.writeHead(refusal.status, { 'Content-Type': 'application/json' }).end(errorBody(refusal.message));
+    sendRefusal(res, refusal);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -173,7 +111,7 @@ export class HttpApi {
       case '/tail':
         return this.refuse(res, new Refusal(426, 'bad_request', '/tail is a websocket endpoint: connect with a websocket client'));
       case '/recent': {
-        const query = parseQuery(url, this.opts.linesPerApp);
+        const query = parseAppQuery(url, this.opts.linesPerApp);
         if (query instanceof Refusal) return this.refuse(res, query);
         if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
           return this.refuse(res, new Refusal(503, 'too_many_clients', `${MAX_RECENT_IN_FLIGHT} /recent answers are being sent already; try again later`));
@@ -187,25 +125,10 @@ export class HttpApi {
     }
   }
 
-  /**
-   * An app's recent lines as NDJSON, written in chunks as the client takes them: the answer is
-   * never built whole (100 lines of 64 KB messages can be tens of MB of JSON), and a client
-   * that does not read holds at most a chunk beyond the socket's buffer.
-   */
   private async sendRecent(res: ServerResponse, lines: LogLine[]): Promise<void> {
     this.recentInFlight++;
     try {
-      res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'X-Line-Count': String(lines.length) });
-      let chunk = '';
-      for (const line of lines) {
-        chunk += line.json + '\n';
-        if (chunk.length < RECENT_CHUNK_CHARS) continue;
-        const more = res.write(chunk);
-        chunk = '';
-        if (!more) await drainedOrClosed(res);
-        if (res.destroyed) return;
-      }
-      res.end(chunk);
+      await sendNdjson(res, lines.map(line => line.json));
     } finally {
       this.recentInFlight--;
     }
@@ -227,17 +150,12 @@ export class HttpApi {
     }
     const refuse = (refusal: Refusal) => {
       this.metrics.refused.inc({ reason: refusal.reason });
-      const body = errorBody(refusal.message);
-      const statusText = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[refusal.status] ?? 'Error';
-      socket.end(
-        `HTTP/1.1 ${refusal.status} ${statusText}\r\nContent-Type: application/json\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
+      refuseUpgrade(socket, refusal);
     };
     const url = parseUrl(req);
     if (url instanceof Refusal) return refuse(url);
     if (url.pathname !== '/tail') return refuse(new Refusal(404, 'not_found', `no websocket endpoint at ${url.pathname}; use /tail?app=ID`));
-    const query = parseQuery(url, this.opts.linesPerApp);
+    const query = parseAppQuery(url, this.opts.linesPerApp);
     if (query instanceof Refusal) return refuse(query);
     // A browser page from elsewhere must not read an app's logs through the user's browser
     // (cross-site websocket hijacking): an Origin header, which only browsers send, must be allowed.

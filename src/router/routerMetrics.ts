@@ -1,8 +1,8 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RejectReason } from '../envelope/codec';
+import { RefusedReason } from '../http/refusal';
 
 export type DropReason = 'tail_slow_consumer' | 'recent_evicted';
-export type RefusedReason = 'bad_request' | 'not_found' | 'method_not_allowed' | 'too_many_clients' | 'origin_not_allowed';
 
 /** The router's self metrics, in their own registry (no globals: several routers per process in tests). */
 export class RouterMetrics {
