@@ -8,6 +8,8 @@ import { splitMessage } from '../envelope/splitMessage';
 export interface UdpTarget {
   readonly host: string;
   readonly port: number;
+  /** The router's id, which app ownership is hashed on; HOST:PORT when there is none. */
+  readonly id?: string;
 }
 
 export interface UdpEmitterOptions {
@@ -16,8 +18,24 @@ export interface UdpEmitterOptions {
   readonly maxDatagramBytes: number;
   /** Datagrams waiting in the socket's send queue before `emit` drops new ones (counted). */
   readonly maxQueuedDatagrams?: number;
-  /** Told of every datagram `emit` dropped (send queue full) or could not send. */
-  readonly onDropped?: (reason: 'send_queue_full' | 'send_error', count: number) => void;
+  /** Told of every datagram `emit` dropped (send queue full), could not send, or that a router refused. */
+  readonly onDropped?: (reason: DropReason, count: number) => void;
+  /** Told when a router refuses datagrams (its port is closed: the router is gone), and for how long it is passed over. */
+  readonly onRouterRefused?: (router: string, passedOverMs: number) => void;
+  /** How long a refusing router is first passed over; doubles while it keeps refusing, up to 30 s. */
+  readonly refusedBackoffMs?: number;
+}
+
+export type DropReason = 'send_queue_full' | 'send_error' | 'no_router' | 'router_refused';
+
+const MAX_PASSED_OVER_MS = 30_000;
+
+/** One router's connected socket: datagrams wait in `pending` (bounded) until it has connected. */
+interface RouterSocket {
+  readonly socket: Socket;
+  connected: boolean;
+  failed: Error | undefined;
+  readonly pending: { datagram: Buffer; done?: (err: Error | null) => void }[];
 }
 
 /** Parses `HOST:PORT` or `[V6]:PORT`; throws a message a person can act on. */
@@ -31,18 +49,28 @@ export function parseUdpTarget(text: string): UdpTarget {
 }
 
 function targetId(t: UdpTarget): string {
-  return `${t.host}:${t.port}`;
+  return t.id ?? `${t.host}:${t.port}`;
 }
 
 /**
  * Sends envelopes to routers over UDP, signed when a secret is configured. With several routers,
  * each app's lines go to one of them, chosen by rendezvous hashing of the app id, so an app's
  * lines stay in order on one router and a router joining or leaving moves only its share.
+ *
+ * Each router gets its own connected socket: its name is looked up once, not per datagram, and
+ * the kernel reports the router's ICMP "port unreachable" on it. A router that refuses (its
+ * process is gone, the lease that would say so has not expired yet) is passed over for a while,
+ * so its apps' next lines go to the others instead of into the void; it is tried again after
+ * the wait (1 s, doubling while it keeps refusing). The datagrams sent before the refusal came
+ * back are lost (on loopback, the one that triggered it) and counted.
  */
 export class UdpEmitter {
-  private readonly sockets = new Map<'udp4' | 'udp6', Socket>();
+  private readonly sockets = new Map<string, RouterSocket>();
   private routers: readonly UdpTarget[];
   private readonly owners = new Map<string, UdpTarget>();
+  /** Routers passed over, by id: until when, and the wait to use if they refuse again. */
+  private readonly passedOver = new Map<string, { until: number; waitMs: number }>();
+  private nextExpiry = Infinity;
 
   constructor(
     routers: UdpTarget | readonly UdpTarget[],
@@ -55,13 +83,24 @@ export class UdpEmitter {
   setRouters(routers: readonly UdpTarget[]): void {
     this.routers = routers;
     this.owners.clear();
+    // A new set (a router registered again, or one left) is news: every router gets a fresh start.
+    this.passedOver.clear();
+    this.lastWait.clear();
+    this.nextExpiry = Infinity;
+    const wanted = new Set(routers.map(socketKey));
+    for (const [key, entry] of this.sockets) {
+      if (!wanted.has(key)) this.discard(key, entry, new Error('router left'), 'no_router');
+    }
   }
 
   /** The router that owns an app's lines now. */
   routerFor(appId: string): UdpTarget | undefined {
+    if (this.nextExpiry !== Infinity && Date.now() >= this.nextExpiry) this.expirePassedOver();
     let owner = this.owners.get(appId);
     if (owner === undefined) {
-      owner = rendezvousPick(appId, this.routers, targetId);
+      const candidates = this.passedOver.size === 0 ? this.routers : this.routers.filter(r => !this.passedOver.has(targetId(r)));
+      // Every router refusing: keep sending to the owner; there is nowhere better.
+      owner = rendezvousPick(appId, candidates.length > 0 ? candidates : this.routers, targetId);
       if (owner === undefined) return undefined;
       if (this.owners.size >= 100_000) this.owners.clear(); // a bounded memo, not state
       this.owners.set(appId, owner);
@@ -69,21 +108,75 @@ export class UdpEmitter {
     return owner;
   }
 
-  private readonly socketTypes = new Map<string, 'udp4' | 'udp6'>();
+  private expirePassedOver(): void {
+    const now = Date.now();
+    this.nextExpiry = Infinity;
+    for (const [id, entry] of this.passedOver) {
+      // Kept (with its wait) until it is tried again; removed only from the passed-over set.
+      if (entry.until <= now) this.passedOver.delete(id);
+      else this.nextExpiry = Math.min(this.nextExpiry, entry.until);
+    }
+    this.owners.clear();
+  }
 
-  private socketFor(target: UdpTarget): Socket {
-    let type = this.socketTypes.get(target.host);
-    if (type === undefined) {
-      type = isIPv6(target.host) ? 'udp6' : 'udp4';
-      this.socketTypes.set(target.host, type);
+  private refused(target: UdpTarget, previousWaitMs: number | undefined): void {
+    const id = targetId(target);
+    const waitMs = Math.min(MAX_PASSED_OVER_MS, previousWaitMs === undefined ? (this.opts.refusedBackoffMs ?? 1000) : previousWaitMs * 2);
+    const until = Date.now() + waitMs;
+    this.passedOver.set(id, { until, waitMs });
+    this.lastWait.set(id, waitMs);
+    this.nextExpiry = Math.min(this.nextExpiry, until);
+    this.owners.clear();
+    this.opts.onRouterRefused?.(id, waitMs);
+  }
+
+  /** The wait last used for a router that refused: doubled if it refuses again after being retried. */
+  private readonly lastWait = new Map<string, number>();
+
+  private socketFor(target: UdpTarget): RouterSocket {
+    const key = socketKey(target);
+    let entry = this.sockets.get(key);
+    if (entry) return entry;
+    const socket = createSocket(isIPv6(target.host) ? 'udp6' : 'udp4');
+    const created: RouterSocket = { socket, connected: false, failed: undefined, pending: [] };
+    entry = created;
+    this.sockets.set(key, created);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED') {
+        // A datagram reached the router's host and no one was listening: the router is gone.
+        this.opts.onDropped?.('router_refused', 1);
+        if (!this.passedOver.has(targetId(target))) this.refused(target, this.lastWait.get(targetId(target)));
+        return;
+      }
+      // Not connected (the name did not resolve): a new socket is made for the next datagram.
+      if (!created.connected) this.discard(key, created, err, 'send_error');
+    });
+    // No callback: node would pass a failed lookup to it, not to 'error'.
+    socket.once('connect', () => {
+      created.connected = true;
+      for (const p of created.pending.splice(0)) this.write(created, p.datagram, p.done);
+    });
+    socket.connect(target.port, target.host);
+    return created;
+  }
+
+  /** Closes a router's socket; what waited on it fails (counted with `reason`). */
+  private discard(key: string, entry: RouterSocket, err: Error, reason: DropReason): void {
+    entry.failed = err;
+    if (this.sockets.get(key) === entry) this.sockets.delete(key);
+    for (const p of entry.pending.splice(0)) p.done ? p.done(err) : this.opts.onDropped?.(reason, 1);
+    try {
+      entry.socket.close();
+    } catch {
+      // already closed
     }
-    let socket = this.sockets.get(type);
-    if (!socket) {
-      socket = createSocket(type);
-      socket.on('error', () => undefined); // per-send errors arrive in the send callbacks
-      this.sockets.set(type, socket);
-    }
-    return socket;
+  }
+
+  private write(entry: RouterSocket, datagram: Buffer, done?: (err: Error | null) => void): void {
+    entry.socket.send(datagram, err => {
+      if (done) done(err ?? null);
+      else if (err) this.opts.onDropped?.('send_error', 1);
+    });
   }
 
   /** The envelope's datagram, or several when its message does not fit in one. */
@@ -97,43 +190,56 @@ export class UdpEmitter {
   async send(e: Envelope): Promise<number> {
     const target = this.routerFor(e.appId);
     if (!target) throw new Error('no router to send to');
-    const socket = this.socketFor(target);
+    const entry = this.socketFor(target);
     const datagrams = this.datagrams(e);
     for (const datagram of datagrams) {
-      await new Promise<void>((resolve, reject) =>
-        socket.send(datagram, target.port, target.host, err => (err ? reject(err) : resolve())),
-      );
+      await new Promise<void>((resolve, reject) => {
+        const done = (err: Error | null) => (err ? reject(err) : resolve());
+        if (entry.failed) return reject(entry.failed);
+        if (entry.connected) this.write(entry, datagram, done);
+        else entry.pending.push({ datagram, done });
+      });
     }
     return datagrams.length;
   }
 
   /**
-   * Sends without waiting (for the agent's steady flow). The socket's send queue is bounded:
-   * when the kernel cannot take datagrams as fast as they come, new ones are dropped and counted
-   * rather than queued without limit.
+   * Sends without waiting (for the agent's steady flow). The send queue is bounded: when the
+   * kernel cannot take datagrams as fast as they come, new ones are dropped and counted rather
+   * than queued without limit.
    */
   emit(e: Envelope): void {
     const target = this.routerFor(e.appId);
     if (!target) {
-      this.opts.onDropped?.('send_error', 1);
+      this.opts.onDropped?.('no_router', 1);
       return;
     }
-    const socket = this.socketFor(target);
+    const entry = this.socketFor(target);
     const max = this.opts.maxQueuedDatagrams ?? 10_000;
     for (const datagram of this.datagrams(e)) {
-      if (socket.getSendQueueCount() >= max) {
+      if (entry.failed) {
+        this.opts.onDropped?.('send_error', 1);
+      } else if (!entry.connected) {
+        if (entry.pending.length >= max) this.opts.onDropped?.('send_queue_full', 1);
+        else entry.pending.push({ datagram });
+      } else if (entry.socket.getSendQueueCount() >= max) {
         this.opts.onDropped?.('send_queue_full', 1);
-        continue;
+      } else {
+        this.write(entry, datagram);
       }
-      socket.send(datagram, target.port, target.host, err => {
-        if (err) this.opts.onDropped?.('send_error', 1);
-      });
     }
   }
 
   close(): Promise<void> {
-    const closing = [...this.sockets.values()].map(s => new Promise<void>(resolve => s.close(() => resolve())));
+    const closing = [...this.sockets.values()].map(entry => {
+      for (const p of entry.pending.splice(0)) p.done?.(new Error('emitter closed'));
+      return new Promise<void>(resolve => entry.socket.close(() => resolve()));
+    });
     this.sockets.clear();
     return Promise.all(closing).then(() => undefined);
   }
+}
+
+function socketKey(t: UdpTarget): string {
+  return `${t.host}:${t.port}`;
 }

@@ -1,0 +1,135 @@
+// The emitter with real UDP sockets: apps spread over routers by id, a router set that changes,
+// and a router whose port is closed (its process is gone, its lease not yet expired): its apps'
+// lines go to the others instead of into the void, and it is tried again later.
+import { UdpEmitter, UdpTarget, parseUdpTarget } from '../../../src/emitter/udpEmitter';
+import { Envelope } from '../../../src/envelope/envelope';
+import { rendezvousPick } from '../../../streams/rendezvousHash';
+import { Teardown } from '../../support/teardown';
+import { UdpReceiver } from '../../support/udpReceiver';
+import { waitFor } from '../../support/waitFor';
+
+const envelope = (appId: string, message: string): Envelope => ({
+  appId,
+  sourceType: 'APP',
+  sourceInstance: '0',
+  messageType: 'OUT',
+  timestamp: '1700000000000000000',
+  message,
+});
+
+describe('UdpEmitter', () => {
+  const teardown = new Teardown();
+  afterEach(() => teardown.run());
+
+  async function routers(n: number): Promise<{ receivers: UdpReceiver[]; targets: UdpTarget[] }> {
+    const receivers = await Promise.all(Array.from({ length: n }, () => UdpReceiver.start()));
+    receivers.forEach(r => teardown.add(r, x => x.close()));
+    return { receivers, targets: receivers.map((r, i) => ({ ...parseUdpTarget(r.target), id: `r${i + 1}` })) };
+  }
+
+  it('sends each app to the router its id hashes to, and only there', async () => {
+    const { receivers, targets } = await routers(3);
+    const emitter = teardown.add(new UdpEmitter(targets, { maxDatagramBytes: 65507 }), e => e.close());
+    const apps = Array.from({ length: 30 }, (_, i) => `app-${i}`);
+    for (const app of apps) await emitter.send(envelope(app, `hello ${app}`));
+    await waitFor(() => receivers.reduce((n, r) => n + r.envelopes.length, 0) === apps.length, { what: 'every line' });
+    for (const app of apps) {
+      const owner = rendezvousPick(app, targets, t => t.id as string) as UdpTarget;
+      const holder = receivers.findIndex(r => r.messages(app).length > 0);
+      expect(targets[holder]).toBe(owner);
+    }
+    expect(receivers.every(r => r.envelopes.length > 0)).toBe(true);
+  });
+
+  it('moves only the apps of a router that left when the set changes', async () => {
+    const { receivers, targets } = await routers(3);
+    const emitter = teardown.add(new UdpEmitter(targets, { maxDatagramBytes: 65507 }), e => e.close());
+    const apps = Array.from({ length: 60 }, (_, i) => `app-${i}`);
+    const before = new Map(apps.map(app => [app, emitter.routerFor(app)?.id]));
+    emitter.setRouters([targets[0], targets[2]]);
+    for (const app of apps) {
+      const now = emitter.routerFor(app)?.id;
+      if (before.get(app) !== 'r2') expect(now).toBe(before.get(app));
+      else expect(now).not.toBe('r2');
+    }
+    for (const app of apps) await emitter.send(envelope(app, 'after'));
+    await waitFor(() => receivers[0].envelopes.length + receivers[2].envelopes.length === apps.length, { what: 'every line on r1 and r3' });
+    expect(receivers[1].envelopes).toEqual([]);
+  });
+
+  it('passes over a router whose port refuses, re-routing its apps to the others, and tries it again later', async () => {
+    const { receivers, targets } = await routers(2);
+    const refused: string[] = [];
+    const dropped: string[] = [];
+    const emitter = teardown.add(
+      new UdpEmitter(targets, {
+        maxDatagramBytes: 65507,
+        refusedBackoffMs: 300,
+        onRouterRefused: id => refused.push(id),
+        onDropped: reason => dropped.push(reason),
+      }),
+      e => e.close(),
+    );
+    const app = Array.from({ length: 100 }, (_, i) => `app-${i}`).find(a => emitter.routerFor(a)?.id === 'r1') as string;
+    emitter.emit(envelope(app, 'before'));
+    await waitFor(() => receivers[0].messages(app).length === 1, { what: 'the first line on r1' });
+    await receivers[0].close(); // r1 is gone; nothing has told the emitter yet
+
+    // Sent until the refusal has come back; from then on every line goes to r2.
+    let n = 0;
+    await waitFor(
+      () => {
+        emitter.emit(envelope(app, `line ${++n}`));
+        return refused.length > 0;
+      },
+      { what: 'r1 refused', intervalMs: 5 },
+    );
+    expect(emitter.routerFor(app)?.id).toBe('r2');
+    for (let i = 0; i < 10; i++) emitter.emit(envelope(app, `moved ${i}`));
+    await waitFor(() => receivers[1].messages(app).filter(m => m.startsWith('moved')).length === 10, { what: 'the moved lines on r2' });
+    expect(dropped.filter(r => r === 'router_refused').length).toBeGreaterThan(0);
+    expect(refused).toEqual(['r1']);
+
+    // After the wait it is tried again: still refusing, it is passed over again, for twice as long.
+    await new Promise(resolve => setTimeout(resolve, 350));
+    expect(emitter.routerFor(app)?.id).toBe('r1');
+    await waitFor(
+      () => {
+        emitter.emit(envelope(app, 'probe'));
+        return refused.length > 1;
+      },
+      { what: 'r1 refused again', intervalMs: 5 },
+    );
+    expect(emitter.routerFor(app)?.id).toBe('r2');
+  });
+
+  it('sends to the only router even while it refuses (there is nowhere better), counting what is refused', async () => {
+    const { receivers, targets } = await routers(1);
+    const dropped: string[] = [];
+    const emitter = teardown.add(new UdpEmitter(targets, { maxDatagramBytes: 65507, onDropped: reason => dropped.push(reason) }), e => e.close());
+    await receivers[0].close();
+    for (let i = 0; i < 5; i++) {
+      emitter.emit(envelope('app', `x${i}`));
+      await new Promise(resolve => setTimeout(resolve, 10));
+    }
+    expect(emitter.routerFor('app')?.id).toBe('r1');
+    await waitFor(() => dropped.filter(r => r === 'router_refused').length >= 3, { what: 'refusals counted' });
+  });
+
+  it('counts lines with no router at all as no_router, and rejects send()', async () => {
+    const dropped: string[] = [];
+    const emitter = teardown.add(new UdpEmitter([], { maxDatagramBytes: 65507, onDropped: reason => dropped.push(reason) }), e => e.close());
+    emitter.emit(envelope('app', 'x'));
+    expect(dropped).toEqual(['no_router']);
+    await expect(emitter.send(envelope('app', 'x'))).rejects.toThrow('no router to send to');
+  });
+
+  it('fails send() for a router whose name does not resolve, and works again once the set is fixed', async () => {
+    const { receivers, targets } = await routers(1);
+    const emitter = teardown.add(new UdpEmitter([{ host: 'no-such-host.invalid', port: 9, id: 'bad' }], { maxDatagramBytes: 65507 }), e => e.close());
+    await expect(emitter.send(envelope('app', 'x'))).rejects.toThrow(/ENOTFOUND|EAI_AGAIN/);
+    emitter.setRouters(targets);
+    await emitter.send(envelope('app', 'fixed'));
+    await waitFor(() => receivers[0].messages('app').length === 1, { what: 'the line after the fix' });
+  });
+});
