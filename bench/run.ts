@@ -162,7 +162,7 @@ async function startRouterChild(name: string, env: Record<string, string> = {}):
     execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `router-${name}-${process.pid}.cpuprofile`);
   }
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LOGGREGATOR_')));
-  const proc = spawn(process.execPath, [...execArgv, cli, 'serve'], {
+  const proc = spawn(process.execPath, [...execArgv, cli, 'router'], {
     env: {
       ...inherited,
       LOGGREGATOR_ROUTER_UDP_HOST: '127.0.0.1',

@@ -30,7 +30,12 @@ describe('simulator → agent → router, as child processes', () => {
   });
 
   it('delivers every line of every unchanged instance exactly once, in order, across changes', async () => {
-    const router = Child.start('node', [CLI, 'serve'], { LOGGREGATOR_ROUTER_UDP_PORT: '0', LOGGREGATOR_ROUTER_HTTP_PORT: '0', LOGGREGATOR_DATA_DIR: join(dir, 'data') });
+    const router = Child.start('node', [CLI, 'serve'], {
+      LOGGREGATOR_ROUTER_UDP_PORT: '0',
+      LOGGREGATOR_ROUTER_HTTP_PORT: '0',
+      LOGGREGATOR_TRAFFIC_CONTROLLER_HTTP_PORT: '0',
+      LOGGREGATOR_DATA_DIR: join(dir, 'data'),
+    });
     children.push(router);
     const listening = JSON.parse((await router.waitFor(/^\{.*"message":"router listening".*$/m))[0]) as { udp: string; http: string };
 

@@ -51,6 +51,7 @@ describe('drains bound in etcd, end to end', () => {
       LOGGREGATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'lgr-e2e-drains-')),
       LOGGREGATOR_ROUTER_UDP_PORT: '0',
       LOGGREGATOR_ROUTER_HTTP_PORT: '0',
+      LOGGREGATOR_TRAFFIC_CONTROLLER_HTTP_PORT: '0',
       LOGGREGATOR_ROUTER_DRAINS_HOSTNAME: 'e2e-router',
       LOGGREGATOR_ROUTER_DRAINS_TLS_CA_FILE: tlsReceiver.caFile!,
       LOGGREGATOR_ROUTER_DRAINS_RECONNECT_INITIAL_MS: '20',

@@ -1,5 +1,6 @@
-// End to end, as the README's walkthrough: `npm run serve`, then `npx loggregator emit` and
-// `npx loggregator logs` against it, then SIGTERM.
+// End to end, as the README's walkthrough: `npm run serve` (a router and the traffic controller
+// in front of it, with auth on), then `npx loggregator emit` and `npx loggregator logs` against
+// it, the logs command finding the admin token that serve created on its own, then SIGTERM.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,17 +14,21 @@ describe('loggregator serve, emit and logs as child processes', () => {
   let server: Child;
   let udp: string;
   let http: string;
+  // What `logs` on the same machine sees: the same data directory, so the same tokens file.
+  const dataDir = mkdtempSync(join(tmpdir(), 'lgr-e2e-data-'));
+  const sameMachine = { env: { LOGGREGATOR_DATA_DIR: dataDir } };
 
   beforeAll(async () => {
     server = Child.start('npm', ['run', 'serve'], {
       LOGGREGATOR_ROUTER_UDP_PORT: '0',
       LOGGREGATOR_ROUTER_HTTP_PORT: '0',
-      LOGGREGATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'lgr-e2e-data-')),
+      LOGGREGATOR_TRAFFIC_CONTROLLER_HTTP_PORT: '0',
+      LOGGREGATOR_DATA_DIR: dataDir,
     });
     const listening = await server.waitFor(/^\{.*"message":"router listening".*$/m);
-    const log = JSON.parse(listening[0]) as { udp: string; http: string };
-    udp = log.udp;
-    http = log.http;
+    udp = (JSON.parse(listening[0]) as { udp: string }).udp;
+    const front = await server.waitFor(/^\{.*"message":"traffic controller listening.*$/m);
+    http = (JSON.parse(front[0]) as { http: string }).http;
   });
 
   afterAll(() => server.kill());
@@ -36,8 +41,8 @@ describe('loggregator serve, emit and logs as child processes', () => {
     });
     expect(piped).toMatchObject({ code: 0 });
 
-    const recent = await run('npx', ['loggregator', 'logs', 'e2e-app', '--recent', '--target', http]);
-    expect(recent.code).toBe(0);
+    const recent = await run('npx', ['loggregator', 'logs', 'e2e-app', '--recent', '--target', http], sameMachine);
+    expect(recent).toMatchObject({ code: 0, stderr: '' });
     const lines = recent.stdout.trimEnd().split('\n').map(l => l.match(LINE));
     expect(lines.map(m => m && [m[1], m[2], m[3], m[4]])).toEqual([
       ['APP', '0', 'OUT', 'hello from e2e'],
@@ -46,19 +51,19 @@ describe('loggregator serve, emit and logs as child processes', () => {
       ['RTR', '7', 'ERR', 'last without newline'],
     ]);
 
-    const json = await run('npx', ['loggregator', 'logs', 'e2e-app', '--recent', '--json', '--target', http]);
+    const json = await run('npx', ['loggregator', 'logs', 'e2e-app', '--recent', '--json', '--target', http], sameMachine);
     const envelopes = json.stdout.trimEnd().split('\n').map(l => JSON.parse(l));
     expect(envelopes[0]).toMatchObject({ appId: 'e2e-app', sourceType: 'APP', messageType: 'OUT', message: 'hello from e2e' });
     expect(envelopes[0].timestamp).toMatch(/^\d{19}$/);
   });
 
   it('tails live lines with logs and keeps other apps out', async () => {
-    const tail = Child.start('npx', ['loggregator', 'logs', 'e2e-live', '--target', http]);
+    const tail = Child.start('npx', ['loggregator', 'logs', 'e2e-live', '--target', http], sameMachine.env);
     try {
-      // The tail is connected once the router counts it.
+      // The tail is connected once the traffic controller counts it.
       for (let i = 0; ; i++) {
         const metrics = await (await fetch(`${http}/metrics`)).text();
-        if (/loggregator_tail_clients 1/.test(metrics)) break;
+        if (/loggregator_tc_tail_clients 1/.test(metrics)) break;
         if (i > 200) throw new Error('tail client never connected');
         await new Promise(r => setTimeout(r, 50));
       }
@@ -72,10 +77,20 @@ describe('loggregator serve, emit and logs as child processes', () => {
     }
   });
 
+  it('refuses logs without a token (another machine: no tokens file) or with a wrong one, saying what to do, exit 2', async () => {
+    const elsewhere = { env: { LOGGREGATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'lgr-e2e-elsewhere-')) } };
+    const none = await run('npx', ['loggregator', 'logs', 'e2e-app', '--recent', '--target', http], elsewhere);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/not authenticated \(401 a token is required.*\): no token was sent: give --token TOKEN or set LOGGREGATOR_TOKEN/);
+    const wrong = await run('npx', ['loggregator', 'logs', 'e2e-app', '--target', http, '--token', 'not-the-token'], elsewhere);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/not authenticated \(401 unknown or expired token\): check the token/);
+  });
+
   it('says clearly when the router cannot be reached, and exits non-zero', async () => {
     const res = await run('npx', ['loggregator', 'logs', 'e2e-app', '--target', 'http://127.0.0.1:9']);
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/cannot reach the router at http:\/\/127\.0\.0\.1:9: connection refused/);
+    expect(res.stderr).toMatch(/cannot reach loggregator at http:\/\/127\.0\.0\.1:9: connection refused/);
   });
 
   it('refuses an invalid config naming the key, with exit code 2', async () => {

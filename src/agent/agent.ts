@@ -1,5 +1,9 @@
 import { AddressInfo } from 'node:net';
-import { Subscription, filter, map, share, tap } from 'rxjs';
+import { Etcd3 } from 'etcd3';
+import { Observable, Subscription, filter, firstValueFrom, map, of, share, shareReplay, tap, timeout } from 'rxjs';
+import { RouterInfo } from '../../streams/routerInfo';
+import { routers$ as discoverRouters } from '../cluster/routerDiscovery';
+import { createEtcdClient } from '../etcd/etcdClient';
 import { InstancesRead } from '../../streams/instance';
 import { instanceLines } from '../../streams/instanceLines';
 import { runKeyed } from '../../streams/runKeyed';
@@ -26,18 +30,24 @@ export interface Agent {
  *   chokidar(instances.json) → settle → read + validate → instance set (invalid: kept the last)
  *   → diff by identity → per instance: stdout/stderr sockets → lines → envelopes → UDP
  */
-export async function startAgent(config: Config, logger: Logger): Promise<Agent> {
+export interface AgentDeps {
+  /** The routers to send to; by default those config discovers (routers.static or etcd). */
+  readonly routers$?: Observable<readonly RouterInfo[]>;
+}
+
+export async function startAgent(config: Config, logger: Logger, deps: AgentDeps = {}): Promise<Agent> {
   const opts = config.agent;
   const path = opts.instancesPath;
   if (path === null) throw new ConfigError('agent.instancesPath is not set: give --instances PATH (or LOGGREGATOR_AGENT_INSTANCES_PATH)');
   const metrics = new AgentMetrics();
   const fileRejections = new RejectionLog(logger, 'instances.json rejected');
   const socketFailures = new RejectionLog(logger, 'instance socket unavailable, retrying', 30_000);
-  const emitter = new UdpEmitter(config.routers.static.map(r => parseUdpTarget(r.udp)), {
+  const emitter = new UdpEmitter([], {
     secret: config.sharedSecret ?? undefined,
     maxDatagramBytes: config.router.udp.maxDatagramBytes,
     maxQueuedDatagrams: opts.maxQueuedDatagrams,
     onDropped: (reason, n) => metrics.dropped.inc({ reason }, n),
+    onRouterRefused: (router, passedOverMs) => logger.warn('router refused datagrams (is it down?); its apps go to the others meanwhile', { router, passedOverMs }),
   });
 
   const sets$ = instanceSets(watchedFileEvents(path, logger), () => readTextFile(path), parseInstances, {
@@ -78,6 +88,27 @@ export async function startAgent(config: Config, logger: Logger): Promise<Agent>
     },
   );
 
+  let etcd: Etcd3 | undefined;
+  let discovered$ = deps.routers$;
+  if (discovered$ === undefined) {
+    if (config.routers.discovery === 'etcd') etcd = createEtcdClient(config);
+    discovered$ = discoverRouters(config, { client: etcd, logger });
+  }
+  const routers$ = discovered$.pipe(shareReplay({ bufferSize: 1, refCount: true }));
+  // Each app's lines go to the router that owns it in the latest set; a set with no router
+  // leaves the apps' lines counted as dropped (send_error) until one is back.
+  const following: Subscription = routers$.subscribe({
+    next: routers => {
+      emitter.setRouters(routers.map(r => ({ ...parseUdpTarget(r.udp), id: r.id })));
+      metrics.routers.set(routers.length);
+      logger.info('routers', { routers: routers.map(r => `${r.id}=${r.udp}`) });
+    },
+    error: err => logger.error('router discovery failed', { error: String(err) }),
+  });
+
+  // Lines are read once the routers are known (or etcd has had its dial timeout to say), so
+  // that a start does not drop the first lines for want of a router.
+  await firstValueFrom(routers$.pipe(timeout({ first: config.etcd.dialTimeoutMs, with: () => of(undefined) })), { defaultValue: undefined });
   const reading: Subscription = lines$.subscribe({
     next: envelope => {
       metrics.countLine(envelope.messageType === 'ERR');
@@ -91,6 +122,8 @@ export async function startAgent(config: Config, logger: Logger): Promise<Agent>
     http = await serveMetrics(metrics.registry, opts.http.host, opts.http.port);
   } catch (err) {
     reading.unsubscribe();
+    following.unsubscribe();
+    etcd?.close();
     await emitter.close();
     throw err;
   }
@@ -100,6 +133,8 @@ export async function startAgent(config: Config, logger: Logger): Promise<Agent>
     metrics,
     close: async () => {
       reading.unsubscribe();
+      following.unsubscribe();
+      etcd?.close();
       await emitter.close();
       server.closeAllConnections();
       await new Promise<void>(resolve => server.close(() => resolve()));

@@ -28,6 +28,11 @@ export class AgentMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly routers = new Gauge({
+    name: 'loggregator_agent_routers',
+    help: 'Routers in the current set (apps are spread over them by rendezvous hashing).',
+    registers: [this.registry],
+  });
   readonly instancesRejected = new Counter<'reason'>({
     name: 'loggregator_agent_instances_file_rejected_total',
     help: 'Reads of instances.json that could not be used (the running set was kept), by reason.',

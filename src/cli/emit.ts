@@ -1,9 +1,14 @@
 import { StringDecoder } from 'node:string_decoder';
-import { Subject } from 'rxjs';
+import { Etcd3 } from 'etcd3';
+import { Subject, Subscription, firstValueFrom, shareReplay, timeout } from 'rxjs';
+import { routers$ as discoverRouters } from '../cluster/routerDiscovery';
+import { Config } from '../config/loadConfig';
+import { createEtcdClient } from '../etcd/etcdClient';
+import { createLogger } from '../logger';
 import { splitLines } from '../../streams/splitLines';
 import { Envelope, MessageType, nowNs } from '../envelope/envelope';
 import { envelopeFromValue } from '../envelope/codec';
-import { UdpEmitter, UdpTarget } from '../emitter/udpEmitter';
+import { UdpEmitter, parseUdpTarget } from '../emitter/udpEmitter';
 
 /** Longest stdin line held before it is cut (it is also split into datagrams as needed). */
 const MAX_LINE_CHARS = 1024 * 1024;
@@ -14,7 +19,8 @@ export interface EmitOptions {
   readonly sourceType: string;
   readonly instance: string;
   readonly stderr: boolean;
-  readonly target: UdpTarget;
+  /** Where the routers are: routers.static, or etcd (the set is followed while stdin is read). */
+  readonly routing: Config;
   readonly secret?: string;
   readonly maxDatagramBytes: number;
 }
@@ -39,8 +45,20 @@ export async function emit(opts: EmitOptions, err: (t: string) => void): Promise
     err(`cannot emit: ${check.detail}`);
     return 2;
   }
-  const emitter = new UdpEmitter(opts.target, { secret: opts.secret, maxDatagramBytes: opts.maxDatagramBytes });
+  const emitter = new UdpEmitter([], { secret: opts.secret, maxDatagramBytes: opts.maxDatagramBytes });
+  const routing = opts.routing;
+  const etcd: Etcd3 | undefined = routing.routers.discovery === 'etcd' ? createEtcdClient(routing) : undefined;
+  const where = routing.routers.discovery === 'etcd' ? `the routers registered in etcd (${routing.etcd.endpoints.join(',')})` : routing.routers.static.map(r => r.udp).join(', ');
+  const routers$ = discoverRouters(routing, { client: etcd, logger: createLogger('error', 'emit') }).pipe(shareReplay({ bufferSize: 1, refCount: true }));
+  let following: Subscription | undefined;
   try {
+    try {
+      await firstValueFrom(routers$.pipe(timeout(routing.etcd.dialTimeoutMs)));
+    } catch {
+      err(`cannot find the routers: etcd at ${routing.etcd.endpoints.join(',')} did not answer within ${routing.etcd.dialTimeoutMs} ms`);
+      return 1;
+    }
+    following = routers$.subscribe(routers => emitter.setRouters(routers.map(r => ({ ...parseUdpTarget(r.udp), id: r.id }))));
     if (opts.message !== undefined) {
       await emitter.send(envelope(opts.message));
     } else {
@@ -67,9 +85,11 @@ export async function emit(opts: EmitOptions, err: (t: string) => void): Promise
     }
     return 0;
   } catch (e) {
-    err(`cannot send to ${opts.target.host}:${opts.target.port}: ${(e as Error).message}`);
+    err(`cannot send to ${where}: ${(e as Error).message}`);
     return 1;
   } finally {
+    following?.unsubscribe();
+    etcd?.close();
     await emitter.close();
   }
 }

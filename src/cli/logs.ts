@@ -9,8 +9,10 @@ export interface LogsOptions {
   readonly app: string;
   readonly recent: boolean;
   readonly json: boolean;
-  /** The router's HTTP address, e.g. http://127.0.0.1:8080. */
+  /** The traffic controller's (or one router's) HTTP address, e.g. http://127.0.0.1:8080. */
   readonly target: URL;
+  /** Sent as "Authorization: Bearer" (the traffic controller needs one; a router ignores it). */
+  readonly token?: string;
   readonly colour: boolean;
   /** Reconnect attempts in a row after a connection drops, before giving up. */
   readonly maxReconnects?: number;
@@ -31,9 +33,9 @@ class Unreachable extends Error {}
 function describeError(err: unknown, target: URL): string {
   const e = err as Error & { code?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code;
-  if (code === 'ECONNREFUSED') return `cannot reach the router at ${target.origin}: connection refused (is \`loggregator serve\` running?)`;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot reach the router at ${target.origin}: unknown host`;
-  return `cannot reach the router at ${target.origin}: ${code ?? e.message}`;
+  if (code === 'ECONNREFUSED') return `cannot reach loggregator at ${target.origin}: connection refused (is \`loggregator serve\` running?)`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot reach loggregator at ${target.origin}: unknown host`;
+  return `cannot reach loggregator at ${target.origin}: ${code ?? e.message}`;
 }
 
 function errorText(body: string): string {
@@ -46,6 +48,21 @@ function errorText(body: string): string {
   return body.trim().slice(0, 500);
 }
 
+/** A refusal in words, with what to do about the usual ones. */
+function refusalText(status: number, body: string, opts: LogsOptions): string {
+  const reason = errorText(body);
+  if (status === 401) {
+    const how = opts.token === undefined ? 'no token was sent: give --token TOKEN or set LOGGREGATOR_TOKEN' : 'check the token given with --token or LOGGREGATOR_TOKEN';
+    return `not authenticated (401 ${reason}): ${how}`;
+  }
+  if (status === 403) return `not allowed to read app ${opts.app} (403 ${reason})`;
+  return `refused: ${status} ${reason}`;
+}
+
+function authHeaders(opts: LogsOptions): Record<string, string> {
+  return opts.token === undefined ? {} : { Authorization: `Bearer ${opts.token}` };
+}
+
 function print(e: Envelope, opts: LogsOptions, out: (t: string) => void, json: string): void {
   out(opts.json ? json : formatLine(e, opts.colour));
 }
@@ -55,14 +72,14 @@ async function recentOnce(opts: LogsOptions, out: (t: string) => void, err: (t: 
   url.searchParams.set('app', opts.app);
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { headers: authHeaders(opts) });
   } catch (e) {
     err(describeError(e, opts.target));
     return 1;
   }
   const body = await res.text();
   if (res.status !== 200) {
-    err(`router refused: ${res.status} ${errorText(body)}`);
+    err(refusalText(res.status, body, opts));
     return res.status >= 400 && res.status < 500 ? 2 : 1;
   }
   for (const text of body.split('\n')) {
@@ -75,17 +92,18 @@ async function recentOnce(opts: LogsOptions, out: (t: string) => void, err: (t: 
 }
 
 /** One websocket connection's frames; errors with Refused or Unreachable, never completes by itself. */
-function frames(url: URL, target: URL, onOpen: () => void): Observable<string> {
+function frames(url: URL, opts: LogsOptions, onOpen: () => void): Observable<string> {
+  const target = opts.target;
   return new Observable<string>(subscriber => {
-    const ws = new WebSocket(url, { handshakeTimeout: 10_000 });
+    const ws = new WebSocket(url, { handshakeTimeout: 10_000, headers: authHeaders(opts) });
     ws.on('open', onOpen);
     ws.on('message', data => subscriber.next(data.toString()));
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk.slice(0, 4096)));
-      res.on('end', () => subscriber.error(new Refused(`router refused: ${res.statusCode} ${errorText(body)}`)));
-      res.on('error', () => subscriber.error(new Refused(`router refused: ${res.statusCode}`)));
+      res.on('end', () => subscriber.error(new Refused(refusalText(res.statusCode ?? 0, body, opts))));
+      res.on('error', () => subscriber.error(new Refused(refusalText(res.statusCode ?? 0, '', opts))));
     });
     ws.on('error', e => subscriber.error(new Unreachable(describeError(e, target))));
     ws.on('close', (code, reason) =>
@@ -126,7 +144,7 @@ export async function logs(opts: LogsOptions): Promise<number> {
       url.searchParams.set('recent', 'true');
       skippingReplay = true;
     }
-    return frames(url, opts.target, () => (connectedOnce = true)).subscribe(subscriber);
+    return frames(url, opts, () => (connectedOnce = true)).subscribe(subscriber);
   }).pipe(
     retry({
       resetOnSuccess: true,

@@ -7,7 +7,10 @@ import { isValidAppId } from '../envelope/codec';
 import { emit } from './emit';
 import { logs } from './logs';
 import { connectHost } from './addresses';
-import { agent, serve } from './serve';
+import { agent, router, serve, trafficController } from './serve';
+import { tokensFilePath } from '../auth/authorizer';
+import { TOKEN_RULE, isWellFormedToken } from '../auth/bearerToken';
+import { readAdminToken } from '../auth/tokensFile';
 import { registerBindingCommands } from './bindingsCommand';
 import { registerSimulateDea } from './simulateDeaCommand';
 
@@ -36,8 +39,8 @@ function checkApp(app: string): string {
 
 
 function httpTarget(text: string | undefined, cfg: Config): URL {
-  const host = connectHost(cfg.router.http.host);
-  const given = text ?? process.env.LOGGREGATOR_TARGET ?? `http://${host.includes(':') ? `[${host}]` : host}:${cfg.router.http.port}`;
+  const host = connectHost(cfg.trafficController.http.host);
+  const given = text ?? process.env.LOGGREGATOR_TARGET ?? `http://${host.includes(':') ? `[${host}]` : host}:${cfg.trafficController.http.port}`;
   let url: URL;
   try {
     url = new URL(given);
@@ -58,9 +61,21 @@ const program = new Command()
 
 program
   .command('serve')
-  .description('run the router (UDP ingest, HTTP /recent, websocket /tail, drains) until SIGTERM or SIGINT')
+  .description('run a router and the traffic controller in front of it (and an agent, with agent.instancesPath) until SIGTERM or SIGINT')
   .option('--config <file>', 'JSON config file, merged over config/default.json')
   .action(async (opts: { config?: string }) => serve(config(opts.config)));
+
+program
+  .command('router')
+  .description('run a router alone (UDP ingest, HTTP /recent and websocket /tail for the traffic controller, drains); registers in etcd with routers.discovery "etcd"')
+  .option('--config <file>', 'JSON config file')
+  .action(async (opts: { config?: string }) => router(config(opts.config)));
+
+program
+  .command('traffic-controller')
+  .description('run the traffic controller alone: authenticated websocket /tail and GET /recent, merged across every router')
+  .option('--config <file>', 'JSON config file')
+  .action(async (opts: { config?: string }) => trafficController(config(opts.config)));
 
 program
   .command('agent')
@@ -91,15 +106,19 @@ program
   .argument('<app>', 'app id')
   .option('--recent', 'print the recent lines and exit')
   .option('--json', 'print each line as its envelope JSON')
-  .option('--target <url>', 'router HTTP address (default: from config, or $LOGGREGATOR_TARGET)')
+  .option('--target <url>', "the traffic controller's HTTP address (default: $LOGGREGATOR_TARGET, or trafficController.http from config)")
+  .option('--token <token>', "the token to read the app with (default: $LOGGREGATOR_TOKEN, or this machine's admin token in the tokens file)")
   .option('--config <file>', 'JSON config file')
-  .action(async (app: string, opts: { recent?: boolean; json?: boolean; target?: string; config?: string }) => {
+  .action(async (app: string, opts: { recent?: boolean; json?: boolean; target?: string; token?: string; config?: string }) => {
     const cfg = config(opts.config);
+    const token = opts.token ?? process.env.LOGGREGATOR_TOKEN ?? readAdminToken(tokensFilePath(cfg));
+    if (token !== undefined && !isWellFormedToken(token)) fail(`invalid token: ${TOKEN_RULE}`);
     process.exitCode = await logs({
       app: checkApp(app),
       recent: opts.recent ?? false,
       json: opts.json ?? false,
       target: httpTarget(opts.target, cfg),
+      token,
       colour: process.stdout.isTTY === true && !('NO_COLOR' in process.env),
     });
   });
@@ -112,7 +131,7 @@ program
   .addOption(new Option('--source-type <type>', 'who produced the lines (APP, RTR, STG, API, ...)').default('APP'))
   .addOption(new Option('--instance <id>', 'instance index or component id').default('0'))
   .option('--stderr', 'mark the lines as stderr (ERR)')
-  .option('--target <host:port>', "router UDP address (default: from config)")
+  .option('--target <host:port>', 'router UDP address (default: the routers config finds, routers.static or etcd)')
   .option('--config <file>', 'JSON config file (for the address and shared secret)')
   .action(
     async (
@@ -121,14 +140,15 @@ program
       opts: { sourceType: string; instance: string; stderr?: boolean; target?: string; config?: string },
     ) => {
       const cfg = config(opts.config);
-      let target;
-      try {
-        target = opts.target
-          ? parseUdpTarget(opts.target)
-          : { host: connectHost(cfg.router.udp.host), port: cfg.router.udp.port };
-      } catch (err) {
-        fail((err as Error).message);
+      if (opts.target !== undefined) {
+        try {
+          parseUdpTarget(opts.target);
+        } catch (err) {
+          fail((err as Error).message);
+        }
       }
+      // --target replaces discovery with that one router.
+      const routing = opts.target === undefined ? cfg : { ...cfg, routers: { ...cfg.routers, discovery: 'static' as const, static: [{ udp: opts.target }] } };
       process.exitCode = await emit(
         {
           app: checkApp(app),
@@ -136,7 +156,7 @@ program
           sourceType: opts.sourceType,
           instance: opts.instance,
           stderr: opts.stderr ?? false,
-          target,
+          routing,
           secret: cfg.sharedSecret ?? undefined,
           maxDatagramBytes: cfg.router.udp.maxDatagramBytes,
         },

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import Ajv, { ErrorObject } from 'ajv';
 import defaults from '../../config/default.json';
 import schema from '../../config/config.schema.json';
+import { isHostPort } from '../cluster/routerRecord';
 
 export interface Config {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -216,8 +217,16 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}
     config.routers.discovery === 'etcd' ? 'routers.discovery is "etcd"' : undefined,
   ].filter(reason => reason !== undefined);
   if (needsEtcd.length > 0 && config.etcd.endpoints.length === 0) {
-    throw new ConfigError(`invalid configuration: ${needsEtcd.join(' and ')}, but etcd.endpoints is empty (e.g. ["http://127.0.0.1:2379"])`);
+    throw new ConfigError(`invalid configuration: ${needsEtcd.join(' and ')}, but etcd.endpoints is empty: set LOGGREGATOR_ETCD_ENDPOINTS=http://127.0.0.1:2379 or etcd.endpoints in the config file`);
   }
+  config.routers.static.forEach((r, i) => {
+    for (const kind of ['udp', 'http'] as const) {
+      const address = r[kind];
+      if (address !== undefined && !isHostPort(address)) {
+        throw new ConfigError(`invalid configuration: routers.static.${i}.${kind} ${JSON.stringify(address)}: must be HOST:PORT with a port from 1 to 65535 (an IPv6 host in brackets)`);
+      }
+    }
+  });
   const ids = config.routers.static.map((r, i) => r.id ?? r.udp ?? String(i));
   const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
   if (repeated !== undefined) throw new ConfigError(`invalid configuration: routers.static lists router ${JSON.stringify(repeated)} twice (ids, or UDP addresses where no id is given, must be unique)`);

@@ -18,11 +18,17 @@ import { Envelope } from '../envelope/envelope';
 import { encodeSyslogMessage, octetCounted } from '../envelope/rfc5424';
 import { Logger } from '../logger';
 import { HttpApi } from './httpApi';
+import { Etcd3 } from 'etcd3';
+import { RouterRegistration, registerRouter } from '../cluster/routerRegistration';
+import { advertisedAddress, routerIdOf } from '../cluster/routerDiscovery';
+import { createEtcdClient, describeEtcdError } from '../etcd/etcdClient';
 import { RejectionLog } from './rejectionLog';
 import { RouterMetrics } from './routerMetrics';
 import { bindUdp } from './udpIngest';
 
 export interface Router {
+  /** Its id in the cluster (routers.discovery etcd: its registration's key). */
+  readonly id: string;
   readonly udpAddress: AddressInfo;
   readonly httpAddress: AddressInfo;
   readonly metrics: RouterMetrics;
@@ -141,21 +147,45 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
     },
     logger,
   );
+  const id = routerIdOf(config, udp.address.port);
+  let registration: RouterRegistration | undefined;
+  let etcd: Etcd3 | undefined;
   try {
     await http.listen(opts.http.host, opts.http.port);
+    if (config.routers.discovery === 'etcd') {
+      // Registered once both ports listen: whoever finds it can use it at once.
+      const info = { id, udp: advertisedAddress(config, udp.address, 'udp'), http: advertisedAddress(config, http.server.address() as AddressInfo, 'http') };
+      etcd = createEtcdClient(config);
+      const endpoints = config.etcd.endpoints.join(',');
+      registration = registerRouter(etcd, {
+        prefix: config.routers.etcdPrefix,
+        ttlSeconds: config.routers.leaseTtlSeconds,
+        info,
+        reconnect: config.routers.reconnect,
+        logger: logger.child({ component: 'registration' }),
+        onError: () => metrics.registrationErrors.inc(),
+        describe: err => describeEtcdError(err, endpoints, config.etcd.dialTimeoutMs),
+      });
+      logger.info('registering in etcd', { id, key: config.routers.etcdPrefix + id, udp: info.udp, http: info.http, ttlSeconds: config.routers.leaseTtlSeconds });
+    }
   } catch (err) {
     drains.unsubscribe();
     ingestion.unsubscribe();
     await udp.close();
+    await http.close(0).catch(() => undefined);
     if (deps.bindingStore === undefined) await store.close();
     throw err;
   }
 
   return {
+    id,
     udpAddress: udp.address,
     httpAddress: http.server.address() as AddressInfo,
     metrics,
     close: async () => {
+      // Deregistered first: agents and traffic controllers move away before ingest stops.
+      await registration?.close();
+      etcd?.close();
       await udp.close();
       // Drains flush what they hold (each for at most flushSeconds) while tail clients close.
       stopDrains$.next();

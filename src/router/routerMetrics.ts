@@ -40,6 +40,11 @@ export class RouterMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly registrationErrors = new Counter({
+    name: 'loggregator_router_registration_errors_total',
+    help: 'Lost etcd leases and failed registrations of this router (each is retried).',
+    registers: [this.registry],
+  });
   readonly tailClients = new Gauge({
     name: 'loggregator_tail_clients',
     help: 'Websocket tail clients connected.',

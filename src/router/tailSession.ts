@@ -14,6 +14,10 @@ export interface TailSessionOptions {
   readonly highWaterBytes: number;
   readonly keepaliveMs: number;
   readonly onDrop: (dropped: number) => void;
+  /** How the recent answer's end is found in the live lines (see spliceRecent); 'seq' by default. */
+  readonly seam?: 'seq' | 'identity';
+  /** Who in-band drop notices are from; the router by default. */
+  readonly noticeSource?: string;
 }
 
 /** Close code for a server that is going away (RFC 6455 §7.4.1). */
@@ -64,7 +68,14 @@ export function runTailSession(
   };
 
   session.add(
-    tail(live$, recent$, credit$, { appId: opts.appId, maxQueued: opts.maxQueued, maxQueuedBytes: opts.maxQueuedBytes, onDrop: opts.onDrop }).subscribe({
+    tail(live$, recent$, credit$, {
+      appId: opts.appId,
+      maxQueued: opts.maxQueued,
+      maxQueuedBytes: opts.maxQueuedBytes,
+      onDrop: opts.onDrop,
+      seam: opts.seam,
+      noticeSource: opts.noticeSource,
+    }).subscribe({
       next: send,
       error: err => {
         logger.error('tail session failed', { app: opts.appId, error: String(err) });

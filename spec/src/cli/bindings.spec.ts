@@ -183,7 +183,7 @@ describe('bind, unbind and bindings with the etcd store', () => {
     expect(await cli({ ...env(), LOGGREGATOR_ETCD_ENDPOINTS: '' }, 'bind', 'web', TCP)).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'loggregator: bindings.store is "etcd" but etcd.endpoints is empty: set LOGGREGATOR_ETCD_ENDPOINTS=http://127.0.0.1:2379\n',
+      stderr: 'loggregator: invalid configuration: bindings.store is "etcd", but etcd.endpoints is empty: set LOGGREGATOR_ETCD_ENDPOINTS=http://127.0.0.1:2379 or etcd.endpoints in the config file\n',
     });
   });
 

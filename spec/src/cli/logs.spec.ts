@@ -116,7 +116,7 @@ describe('logs', () => {
       const errors: string[] = [];
       const code = await logs({ app: 'b', recent: false, json: false, colour: false, target, out: () => undefined, err: t => errors.push(t) });
       expect(code).toBe(2);
-      expect(errors.join('\n')).toMatch(/router refused: 503 tail client limit of 1 reached/);
+      expect(errors.join('\n')).toMatch(/refused: 503 tail client limit of 1 reached/);
     } finally {
       abort.abort();
       expect(await first).toBe(0);

@@ -129,6 +129,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { LOGGREGATOR_ROUTERS_STATIC: JSON.stringify(routers) } }).routers.static).toEqual(routers);
     expect(error(() => loadConfig({ env: { LOGGREGATOR_ROUTERS_STATIC: '[{"udp": ' } }))).toMatch(/^LOGGREGATOR_ROUTERS_STATIC: not valid JSON/);
     expect(error(() => loadConfig({ env: { LOGGREGATOR_ROUTERS_STATIC: '[{"udp": "no-port"}]' } }))).toMatch(/routers\.static\.0\.udp: must match pattern/);
+    expect(error(() => loadConfig({ env: { LOGGREGATOR_ROUTERS_STATIC: '[{"udp": "127.0.0.1:3456", "http": "127.0.0.1:99999"}]' } }))).toMatch(
+      /routers\.static\.0\.http "127\.0\.0\.1:99999": must be HOST:PORT with a port from 1 to 65535/,
+    );
   });
 
   it('refuses a router listed twice in routers.static', () => {

@@ -1,0 +1,75 @@
+import { AddressInfo } from 'node:net';
+import { Etcd3 } from 'etcd3';
+import { Observable, Subscription, shareReplay } from 'rxjs';
+import { RouterInfo } from '../../streams/routerInfo';
+import { Authorizer, openAuthorizer } from '../auth/authorizer';
+import { routers$ as discoverRouters } from '../cluster/routerDiscovery';
+import { Config, ConfigError } from '../config/loadConfig';
+import { createEtcdClient } from '../etcd/etcdClient';
+import { Logger } from '../logger';
+import { TrafficControllerApi } from './trafficControllerApi';
+import { TrafficControllerMetrics } from './trafficControllerMetrics';
+
+export interface TrafficController {
+  readonly httpAddress: AddressInfo;
+  readonly metrics: TrafficControllerMetrics;
+  close(): Promise<void>;
+}
+
+export interface TrafficControllerDeps {
+  /** The routers to merge; by default those config discovers (routers.static or etcd). */
+  readonly routers$?: Observable<readonly RouterInfo[]>;
+  /** Who may read which app; by default the one trafficController.auth names (closed with it). */
+  readonly authorizer?: Authorizer;
+}
+
+/**
+ * One traffic controller's wiring:
+ *   routers$ (static list or etcd) → shared, latest set replayed to each client session
+ *   websocket /tail → authorize → one stream per live router, merged (routerFeeds) → bounded queue
+ *   GET /recent → authorize → every live router asked in parallel, merged by timestamp
+ */
+export async function startTrafficController(config: Config, logger: Logger, deps: TrafficControllerDeps = {}): Promise<TrafficController> {
+  const opts = config.trafficController;
+  const metrics = new TrafficControllerMetrics();
+  let client: Etcd3 | undefined;
+  let source$ = deps.routers$;
+  if (source$ === undefined) {
+    if (config.routers.discovery === 'static' && config.routers.static.some(r => r.http === undefined)) {
+      throw new ConfigError('invalid configuration: the traffic controller needs every router in routers.static to have an "http" address');
+    }
+    if (config.routers.discovery === 'etcd') client = createEtcdClient(config);
+    source$ = discoverRouters(config, { client, logger, onError: () => undefined });
+  }
+  // One read of the set for the whole process; each tail session gets the latest at once.
+  const shared$ = source$.pipe(shareReplay({ bufferSize: 1, refCount: true }));
+  const authorizer = deps.authorizer ?? (await openAuthorizer(config, logger));
+  const api = new TrafficControllerApi(shared$, authorizer, metrics, opts, logger);
+  const following: Subscription = shared$.subscribe({
+    next: routers => {
+      api.setRouters(routers);
+      metrics.routers.set(routers.length);
+      logger.info('routers', { routers: routers.map(r => `${r.id}=${r.http ?? '?'}`) });
+    },
+    error: err => logger.error('router discovery failed', { error: String(err) }),
+  });
+  try {
+    await api.listen(opts.http.host, opts.http.port);
+  } catch (err) {
+    following.unsubscribe();
+    if (deps.authorizer === undefined) await authorizer.close();
+    await client?.close();
+    throw err;
+  }
+  logger.info('traffic controller authorizes with', { authorizer: authorizer.description });
+  return {
+    httpAddress: api.server.address() as AddressInfo,
+    metrics,
+    close: async () => {
+      await api.close((config.router.shutdownSeconds * 1000) / 2);
+      following.unsubscribe();
+      if (deps.authorizer === undefined) await authorizer.close();
+      client?.close();
+    },
+  };
+}

@@ -1,0 +1,304 @@
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { Observable, concatMap, defer, from, map } from 'rxjs';
+import { WebSocketServer } from 'ws';
+import { LogLine } from '../../streams/logLine';
+import { mergeRecent } from '../../streams/recentMerge';
+import { RouterChange, routerFeeds } from '../../streams/routerFeeds';
+import { RouterInfo } from '../../streams/routerInfo';
+import { routerNotice } from '../../streams/routerNotice';
+import { Authorizer } from '../auth/authorizer';
+import { bearerToken } from '../auth/bearerToken';
+import { TailConfig } from '../config/loadConfig';
+import { Envelope } from '../envelope/envelope';
+import { AppQuery, parseAppQuery } from '../http/appQuery';
+import { sendNdjson } from '../http/ndjsonAnswer';
+import { Refusal, clientErrorStatus, errorBody, parseUrl, refuseUpgrade, sendRefusal } from '../http/refusal';
+import { Logger } from '../logger';
+import { GOING_AWAY, runTailSession } from '../router/tailSession';
+import { RecentFailure, routerRecent } from './routerRecent';
+import { routerTail } from './routerTail';
+import { TrafficControllerMetrics } from './trafficControllerMetrics';
+
+/** /recent merges being worked on at once; more are refused with 503 (each holds answers in memory). */
+const MAX_RECENT_IN_FLIGHT = 16;
+/** Who the traffic controller's in-band lines are from. */
+const NOTICE_SOURCE = 'traffic-controller';
+
+export interface TrafficControllerApiOptions {
+  readonly tail: TailConfig;
+  readonly recent: { readonly timeoutMs: number; readonly maxLines: number; readonly maxBytesPerRouter: number };
+  readonly routerReconnect: { readonly initialMs: number; readonly maxMs: number };
+}
+
+/** A recent merge: the lines, and the routers whose answers are missing from it (and why). */
+interface MergedRecent {
+  readonly envelopes: Envelope[];
+  readonly asked: number;
+  readonly skipped: { readonly router: RouterInfo; readonly reason: string }[];
+}
+
+function changeText(change: RouterChange): string {
+  switch (change.kind) {
+    case 'joined':
+      return `router ${change.router.id} joined; its lines of this app are included from now on`;
+    case 'left':
+      return `router ${change.router.id} left; lines of this app it had not forwarded yet are lost`;
+    case 'lost':
+      return `lost the stream from router ${change.router.id} (${change.reason}); reconnecting, lines it receives meanwhile are not shown`;
+    case 'resumed':
+      return `stream from router ${change.router.id} resumed`;
+  }
+}
+
+/**
+ * The traffic controller's HTTP face, the clients' one front door: websocket /tail and GET
+ * /recent merge every live router's answer for one app, after the caller's token was checked
+ * for that app; /health and /metrics need no token. Refusals are JSON `{"error": ...}` with a
+ * status that says whose fault it was (401 no or unknown token, 403 app not allowed).
+ */
+export class TrafficControllerApi {
+  readonly server: Server;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096, clientTracking: true });
+  private recentInFlight = 0;
+  /** Upgrades accepted but not yet complete (authorizing): they count against maxClients. */
+  private upgrading = 0;
+  private current: readonly RouterInfo[] = [];
+
+  constructor(
+    private readonly routers$: Observable<readonly RouterInfo[]>,
+    private readonly authorizer: Authorizer,
+    private readonly metrics: TrafficControllerMetrics,
+    private readonly opts: TrafficControllerApiOptions,
+    private readonly logger: Logger,
+  ) {
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+      this.metrics.refused.inc({ reason: 'bad_request' });
+      socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\n\r\n`);
+    });
+  }
+
+  /** The router set /recent asks (tail sessions follow routers$ themselves). */
+  setRouters(routers: readonly RouterInfo[]): void {
+    this.current = routers;
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  get tailClients(): number {
+    return this.wss.clients.size;
+  }
+
+  /** Closes every tail client with 1001 (going away), then the server; stragglers are cut after graceMs. */
+  async close(graceMs = 1000): Promise<void> {
+    for (const ws of this.wss.clients) ws.close(GOING_AWAY, 'traffic controller shutting down');
+    let grace: NodeJS.Timeout | undefined;
+    await new Promise<void>(resolve => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      grace = setTimeout(() => {
+        for (const ws of this.wss.clients) ws.terminate();
+        this.server.closeAllConnections();
+      }, graceMs);
+    });
+    clearTimeout(grace);
+  }
+
+  private refuse(res: ServerResponse, refusal: Refusal): void {
+    this.metrics.refused.inc({ reason: refusal.reason });
+    sendRefusal(res, refusal);
+  }
+
+  /** The caller's right to read the app, or the refusal to answer with. Never rejects. */
+  private async authorize(req: IncomingMessage, url: URL, query: AppQuery, allowQuery: boolean): Promise<Refusal | undefined> {
+    const found = bearerToken(req.headers, url, { allowQuery });
+    const challenge = { 'WWW-Authenticate': 'Bearer realm="loggregator"' };
+    if (found.kind === 'none') {
+      const how = allowQuery ? 'send "Authorization: Bearer <token>" or ?access_token=<token>' : 'send "Authorization: Bearer <token>"';
+      return new Refusal(401, 'unauthorized', `a token is required: ${how}`, challenge);
+    }
+    if (found.kind === 'malformed') return new Refusal(401, 'unauthorized', found.message, { 'WWW-Authenticate': 'Bearer realm="loggregator", error="invalid_request"' });
+    let decision;
+    try {
+      decision = await this.authorizer.authorize(found.token, query.app);
+    } catch (err) {
+      // An authorizer must not reject; if one does anyway, the caller is refused, not let in.
+      this.logger.error('authorizer failed', { error: String((err as Error).message ?? err) });
+      return new Refusal(503, 'authorizer_unavailable', 'cannot check authorization right now; try again');
+    }
+    if (decision.allowed) return undefined;
+    if (decision.status === 401) return new Refusal(401, 'unauthorized', decision.message, { 'WWW-Authenticate': 'Bearer realm="loggregator", error="invalid_token"' });
+    if (decision.status === 403) return new Refusal(403, 'forbidden', decision.message);
+    return new Refusal(503, 'authorizer_unavailable', decision.message, { 'Retry-After': '1' });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = parseUrl(req);
+    if (url instanceof Refusal) return this.refuse(res, url);
+    const known = ['/recent', '/health', '/metrics', '/tail'];
+    if (!known.includes(url.pathname)) return this.refuse(res, new Refusal(404, 'not_found', `no such path ${url.pathname}; try /recent, /tail, /health or /metrics`));
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return this.refuse(res, new Refusal(405, 'method_not_allowed', `${req.method} not allowed; use GET`));
+    }
+    switch (url.pathname) {
+      case '/health':
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok', routers: this.current.length }) + '\n');
+        return;
+      case '/metrics':
+        this.metrics.registry.metrics().then(
+          text => res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(text),
+          err => res.writeHead(500, { 'Content-Type': 'application/json' }).end(errorBody(String(err))),
+        );
+        return;
+      case '/tail':
+        return this.refuse(res, new Refusal(426, 'bad_request', '/tail is a websocket endpoint: connect with a websocket client'));
+      case '/recent': {
+        const query = parseAppQuery(url, this.opts.recent.maxLines);
+        if (query instanceof Refusal) return this.refuse(res, query);
+        if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
+          return this.refuse(res, new Refusal(503, 'too_many_clients', `${MAX_RECENT_IN_FLIGHT} /recent requests are being answered already; try again later`));
+        }
+        this.recentInFlight++;
+        this.answerRecent(req, res, url, query)
+          .catch(err => {
+            this.logger.error('/recent answer failed', { error: String(err) });
+            res.destroy();
+          })
+          .finally(() => this.recentInFlight--);
+        return;
+      }
+    }
+  }
+
+  private async answerRecent(req: IncomingMessage, res: ServerResponse, url: URL, query: AppQuery): Promise<void> {
+    const refusal = await this.authorize(req, url, query, false);
+    if (refusal) return this.refuse(res, refusal);
+    const merged = await this.mergedRecent(query.app, query.limit ?? this.opts.recent.maxLines);
+    const headers: Record<string, string> = { 'X-Routers-Asked': String(merged.asked) };
+    if (merged.skipped.length > 0) headers['X-Skipped-Routers'] = merged.skipped.map(s => `${s.router.id} (${s.reason})`).join(', ');
+    if (res.destroyed) return;
+    await sendNdjson(res, merged.envelopes.map(e => new LogLine(0, e).json), headers);
+  }
+
+  /** Every live router asked at once, each with its own deadline; the failures are named. */
+  private async mergedRecent(appId: string, limit: number): Promise<MergedRecent> {
+    const routers = this.current;
+    const skipped: MergedRecent['skipped'] = [];
+    const answers = await Promise.all(
+      routers.map(router =>
+        routerRecent(router, appId, {
+          timeoutMs: this.opts.recent.timeoutMs,
+          maxBytes: this.opts.recent.maxBytesPerRouter,
+          onInvalidLine: () => this.metrics.invalidRouterLines.inc(),
+        }).catch((err: unknown) => {
+          const reason = err instanceof RecentFailure ? err.reason : 'unreachable';
+          this.metrics.recentRouterFailures.inc({ router: router.id, reason });
+          skipped.push({ router, reason });
+          return [] as Envelope[];
+        }),
+      ),
+    );
+    return { envelopes: mergeRecent(answers, limit), asked: routers.length, skipped };
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
+      // Another protocol offered (h2c): answer the request in HTTP/1.1, as if no upgrade was asked.
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as Socket);
+      res.shouldKeepAlive = false;
+      res.once('finish', () => {
+        res.detachSocket(socket as Socket);
+        socket.end();
+      });
+      return this.handle(req, res);
+    }
+    const refuse = (refusal: Refusal) => {
+      this.metrics.refused.inc({ reason: refusal.reason });
+      refuseUpgrade(socket, refusal);
+    };
+    const url = parseUrl(req);
+    if (url instanceof Refusal) return refuse(url);
+    if (url.pathname !== '/tail') return refuse(new Refusal(404, 'not_found', `no websocket endpoint at ${url.pathname}; use /tail?app=ID`));
+    const query = parseAppQuery(url, this.opts.recent.maxLines);
+    if (query instanceof Refusal) return refuse(query);
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.opts.tail.allowedOrigins.includes(origin)) {
+      return refuse(new Refusal(403, 'origin_not_allowed', `websocket connections from origin ${JSON.stringify(origin.slice(0, 100))} are not allowed (trafficController.tail.allowedOrigins)`));
+    }
+    if (this.wss.clients.size + this.upgrading >= this.opts.tail.maxClients) {
+      return refuse(new Refusal(503, 'too_many_clients', `tail client limit of ${this.opts.tail.maxClients} reached; try again later`));
+    }
+    this.upgrading++;
+    this.authorize(req, url, query, true).then(refusal => {
+      this.upgrading--;
+      if (socket.destroyed) return;
+      if (refusal) return refuse(refusal);
+      this.wss.handleUpgrade(req, socket, head, ws => this.startSession(ws, socket, query));
+    });
+  }
+
+  private startSession(ws: import('ws').WebSocket, socket: Duplex, query: AppQuery): void {
+    const tail = this.opts.tail;
+    this.metrics.tailClients.inc();
+    ws.once('close', () => this.metrics.tailClients.dec());
+    const notice = (message: string) => routerNotice(query.app, message, Date.now(), NOTICE_SOURCE);
+    const live$ = routerFeeds(
+      this.routers$,
+      router =>
+        routerTail(router, query.app, {
+          keepaliveMs: tail.keepaliveSeconds * 1000,
+          handshakeTimeoutMs: 10_000,
+          onInvalidFrame: () => this.metrics.invalidRouterLines.inc(),
+        }).pipe(map(feed => (feed.kind === 'line' ? { kind: 'line' as const, line: new LogLine(0, feed.line) } : feed))),
+      {
+        backoff: { ...this.opts.routerReconnect, jitter: 0.5 },
+        notice: change => notice(changeText(change)),
+        onError: router => this.metrics.routerStreamErrors.inc({ router: router.id }),
+      },
+    );
+    const limit = query.limit ?? this.opts.recent.maxLines;
+    // Asked once live is subscribed (spliceRecent's order): nothing that arrives meanwhile is missed.
+    const recent$ = query.recent
+      ? defer(() =>
+          from(
+            this.mergedRecent(query.app, limit).then(merged => [
+              ...merged.envelopes.map(e => new LogLine(0, e)),
+              ...merged.skipped.map(s => notice(`recent lines from router ${s.router.id} are missing (${s.reason})`)),
+            ]),
+          ),
+        ).pipe(concatMap(lines => lines))
+      : undefined;
+    runTailSession(
+      ws,
+      live$,
+      recent$,
+      {
+        appId: query.app,
+        socket: socket as Socket,
+        maxQueued: tail.maxQueuedLines + (query.recent ? limit : 0),
+        maxQueuedBytes: tail.maxQueuedBytes + (query.recent ? this.opts.recent.maxBytesPerRouter : 0),
+        highWaterBytes: tail.socketHighWaterBytes,
+        keepaliveMs: tail.keepaliveSeconds * 1000,
+        onDrop: n => this.metrics.dropped.inc({ reason: 'tail_slow_consumer' }, n),
+        seam: 'identity',
+        noticeSource: NOTICE_SOURCE,
+      },
+      this.logger,
+    );
+  }
+}

@@ -1,0 +1,54 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { RefusedReason } from '../http/refusal';
+
+/** The traffic controller's self metrics, in their own registry (serve runs a router beside it). */
+export class TrafficControllerMetrics {
+  readonly registry = new Registry();
+  readonly refused = new Counter({
+    name: 'loggregator_tc_refused_total',
+    help: 'Requests refused, by reason (bad request, no or unknown token, app not allowed, limits).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly tailClients = new Gauge({
+    name: 'loggregator_tc_tail_clients',
+    help: 'Websocket tail clients connected to the traffic controller.',
+    registers: [this.registry],
+  });
+  readonly routers = new Gauge({
+    name: 'loggregator_tc_routers',
+    help: 'Routers in the current set.',
+    registers: [this.registry],
+  });
+  readonly routerStreamErrors = new Counter({
+    name: 'loggregator_tc_router_stream_errors_total',
+    help: "Tail streams from a router that failed to connect or broke (each is retried while the router is in the set).",
+    labelNames: ['router'],
+    registers: [this.registry],
+  });
+  readonly recentRouterFailures = new Counter({
+    name: 'loggregator_tc_recent_router_failures_total',
+    help: '/recent answers missing from a merge, by router and reason (timeout, unreachable, refused, too_large).',
+    labelNames: ['router', 'reason'],
+    registers: [this.registry],
+  });
+  readonly invalidRouterLines = new Counter({
+    name: 'loggregator_tc_invalid_router_lines_total',
+    help: 'Lines from routers that were not valid envelopes of the app asked for (skipped).',
+    registers: [this.registry],
+  });
+  readonly dropped = new Counter({
+    name: 'loggregator_tc_dropped_total',
+    help: 'Lines dropped for tail clients that read too slowly.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    const reasons: RefusedReason[] = ['bad_request', 'not_found', 'method_not_allowed', 'too_many_clients', 'origin_not_allowed', 'unauthorized', 'forbidden', 'authorizer_unavailable'];
+    reasons.forEach(reason => this.refused.inc({ reason }, 0));
+    this.dropped.inc({ reason: 'tail_slow_consumer' }, 0);
+    this.invalidRouterLines.inc(0);
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,16 @@
+import { Envelope } from '../src/envelope/envelope';
+
+/**
+ * Several routers' recent answers for one app → the newest `limit` lines of all, oldest first.
+ * An app's lines normally sit on one router, but after a router joined or left they are spread
+ * over two or more, each answer oldest first by its own arrival order. Ordered by timestamp (the
+ * senders' clocks: the only order that spans routers); lines with equal timestamps keep their
+ * router's order, and routers the order they were given in (the sort is stable).
+ */
+export function mergeRecent(answers: readonly (readonly Envelope[])[], limit: number): Envelope[] {
+  if (answers.length === 1) return answers[0].slice(-limit);
+  const all = answers.flat();
+  // Timestamps are decimal strings of up to 19 digits: compared by length, then text, without BigInt.
+  all.sort((a, b) => a.timestamp.length - b.timestamp.length || (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+  return all.slice(-limit);
+}
