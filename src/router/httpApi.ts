@@ -1,5 +1,5 @@
 import { IncomingMessage, ServerResponse, createServer, Server } from 'node:http';
-import { Socket } from 'node:net';
+import { answerAsHttp1, answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
 import { Duplex } from 'node:stream';
 import { defer, from } from 'rxjs';
 import { WebSocketServer } from 'ws';
@@ -8,9 +8,9 @@ import { LogLine } from '../../streams/logLine';
 import { RecentBuffer } from '../../streams/recentBuffer';
 import { parseAppQuery } from '../http/appQuery';
 import { sendNdjson } from '../http/ndjsonAnswer';
-import { Refusal, clientErrorStatus, errorBody, parseUrl, refuseUpgrade, sendRefusal } from '../http/refusal';
+import { Refusal, errorBody, parseUrl, refuseUpgrade, sendRefusal } from '../http/refusal';
 import { Logger } from '../logger';
-import { GOING_AWAY, runTailSession } from './tailSession';
+import { runTailSession } from './tailSession';
 import { RouterMetrics } from './routerMetrics';
 
 /** /recent answers being written at once; more are refused with 503 (each may be large). */
@@ -44,22 +44,11 @@ export class HttpApi {
   ) {
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      // A client that went away mid-request is not a bad request: nothing to answer or count.
-      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-      this.metrics.refused.inc({ reason: 'bad_request' });
-      socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\n\r\n`);
-    });
+    answerClientErrors(this.server, () => this.metrics.refused.inc({ reason: 'bad_request' }));
   }
 
   listen(host: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    return listen(this.server, host, port);
   }
 
   get tailClients(): number {
@@ -71,17 +60,7 @@ export class HttpApi {
    * not finish the closing handshake, and requests still in flight, are cut after `graceMs`.
    */
   async close(graceMs = 1000): Promise<void> {
-    for (const ws of this.wss.clients) ws.close(GOING_AWAY, 'router shutting down');
-    let grace: NodeJS.Timeout | undefined;
-    await new Promise<void>(resolve => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-      grace = setTimeout(() => {
-        for (const ws of this.wss.clients) ws.terminate();
-        this.server.closeAllConnections();
-      }, graceMs);
-    });
-    clearTimeout(grace);
+    await closeServer(this.server, this.wss, graceMs, 'router shutting down');
   }
 
   private refuse(res: ServerResponse, refusal: Refusal): void {
@@ -137,16 +116,7 @@ export class HttpApi {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
-      // Another protocol offered (h2c, as curl --http2 and Java's HttpClient do): decline it by
-      // answering the request in HTTP/1.1, as if no upgrade had been asked for.
-      const res = new ServerResponse(req);
-      res.assignSocket(socket as Socket);
-      res.shouldKeepAlive = false;
-      res.once('finish', () => {
-        res.detachSocket(socket as Socket);
-        socket.end();
-      });
-      return this.handle(req, res);
+      return answerAsHttp1(req, socket, (q, r) => this.handle(q, r));
     }
     const refuse = (refusal: Refusal) => {
       this.metrics.refused.inc({ reason: refusal.reason });

@@ -1,5 +1,6 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { Socket } from 'node:net';
+import { answerAsHttp1, answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
 import { Duplex } from 'node:stream';
 import { Observable, concatMap, defer, from, map } from 'rxjs';
 import { WebSocketServer } from 'ws';
@@ -14,9 +15,9 @@ import { TailConfig } from '../config/loadConfig';
 import { Envelope } from '../envelope/envelope';
 import { AppQuery, parseAppQuery } from '../http/appQuery';
 import { sendNdjson } from '../http/ndjsonAnswer';
-import { Refusal, clientErrorStatus, errorBody, parseUrl, refuseUpgrade, sendRefusal } from '../http/refusal';
+import { Refusal, errorBody, parseUrl, refuseUpgrade, sendRefusal } from '../http/refusal';
 import { Logger } from '../logger';
-import { GOING_AWAY, runTailSession } from '../router/tailSession';
+import { runTailSession } from '../router/tailSession';
 import { RecentFailure, routerRecent } from './routerRecent';
 import { routerTail } from './routerTail';
 import { TrafficControllerMetrics } from './trafficControllerMetrics';
@@ -75,11 +76,7 @@ export class TrafficControllerApi {
   ) {
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-      this.metrics.refused.inc({ reason: 'bad_request' });
-      socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\n\r\n`);
-    });
+    answerClientErrors(this.server, () => this.metrics.refused.inc({ reason: 'bad_request' }));
   }
 
   /** The router set /recent asks (tail sessions follow routers$ themselves). */
@@ -88,13 +85,7 @@ export class TrafficControllerApi {
   }
 
   listen(host: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    return listen(this.server, host, port);
   }
 
   get tailClients(): number {
@@ -103,17 +94,7 @@ export class TrafficControllerApi {
 
   /** Closes every tail client with 1001 (going away), then the server; stragglers are cut after graceMs. */
   async close(graceMs = 1000): Promise<void> {
-    for (const ws of this.wss.clients) ws.close(GOING_AWAY, 'traffic controller shutting down');
-    let grace: NodeJS.Timeout | undefined;
-    await new Promise<void>(resolve => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-      grace = setTimeout(() => {
-        for (const ws of this.wss.clients) ws.terminate();
-        this.server.closeAllConnections();
-      }, graceMs);
-    });
-    clearTimeout(grace);
+    await closeServer(this.server, this.wss, graceMs, 'traffic controller shutting down');
   }
 
   private refuse(res: ServerResponse, refusal: Refusal): void {
@@ -217,15 +198,7 @@ export class TrafficControllerApi {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
-      // Another protocol offered (h2c): answer the request in HTTP/1.1, as if no upgrade was asked.
-      const res = new ServerResponse(req);
-      res.assignSocket(socket as Socket);
-      res.shouldKeepAlive = false;
-      res.once('finish', () => {
-        res.detachSocket(socket as Socket);
-        socket.end();
-      });
-      return this.handle(req, res);
+      return answerAsHttp1(req, socket, (q, r) => this.handle(q, r));
     }
     const refuse = (refusal: Refusal) => {
       this.metrics.refused.inc({ reason: refusal.reason });
