@@ -62,8 +62,11 @@ describe('simulator → agent → router, as child processes', () => {
     children.push(agent);
     await agent.waitFor(/"message":"agent watching"/);
 
-    // Several changes of instances.json while lines flow.
-    await waitFor(() => (simulator.stdout.match(/"event":"added"/g) ?? []).length >= 5, { what: '5 churns', timeoutMs: 30_000, intervalMs: 100 });
+    // Several changes of instances.json while lines flow, counted from when the agent is reading
+    // (on a loaded machine it may start after the first churns).
+    const churns = () => (simulator.stdout.match(/"event":"added"/g) ?? []).length;
+    const before = churns();
+    await waitFor(() => churns() >= before + 5, { what: '5 churns', timeoutMs: 30_000, intervalMs: 100 });
     expect(await agent.stop('SIGTERM')).toBe(0);
     await simulator.stop('SIGTERM');
 

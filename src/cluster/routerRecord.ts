@@ -1,7 +1,7 @@
 // A router's registration record in etcd: `<prefix><routerId>` → `{"udp": "HOST:PORT", "http": "HOST:PORT"}`.
 // Written by routerRegistration, read by routerDiscovery; validated here, at the edge, so the
 // rest deals only in valid RouterInfo.
-import Ajv from 'ajv';
+import Ajv, { ValidateFunction } from 'ajv';
 import { RouterInfo } from '../../streams/routerInfo';
 
 /** A router id, as config's router.id and routers.static ids: the key of its record. */
@@ -31,11 +31,14 @@ interface RouterRecordValue {
 
 const address = { type: 'string', maxLength: 300, pattern: HOST_PORT_PATTERN };
 // Unknown extra fields are allowed (and ignored): a newer router may register more than this one reads.
-const validate = new Ajv({ allErrors: false }).compile<RouterRecordValue>({
-  type: 'object',
-  required: ['udp', 'http'],
-  properties: { udp: address, http: address },
-});
+// Compiled on first use: loadConfig imports isHostPort from here, and most processes never read a record.
+let compiled: ValidateFunction<RouterRecordValue> | undefined;
+const validator = (): ValidateFunction<RouterRecordValue> =>
+  (compiled ??= new Ajv({ allErrors: false }).compile<RouterRecordValue>({
+    type: 'object',
+    required: ['udp', 'http'],
+    properties: { udp: address, http: address },
+  }));
 
 const ADDRESS_HINT = 'must be HOST:PORT (port 1-65535, an IPv6 host in brackets)';
 
@@ -61,6 +64,7 @@ export function parseRouterRecord(key: string, value: string): RouterInfo | { re
   } catch {
     return { invalid: 'not JSON (expected {"udp": "HOST:PORT", "http": "HOST:PORT"})' };
   }
+  const validate = validator();
   if (!validate(json)) return { invalid: reasonOf(validate.errors?.[0]) };
   return { id: key, udp: json.udp, http: json.http };
 }

@@ -1,5 +1,4 @@
-import { noop } from 'cockatiel';
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { Config } from '../config/loadConfig';
 
 /**
@@ -9,8 +8,13 @@ import { Config } from '../config/loadConfig';
  * silent (no RST: a load balancer's idle timeout, a partition) ends instead of waiting for ever.
  */
 export function createEtcdClient(config: Config): Etcd3 {
+  // Loaded here, not at the top: etcd3 and gRPC take over half a second to load, which every
+  // process that does not use etcd (an agent with static routers, emit, logs) would pay.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { Etcd3: Client } = require('etcd3') as typeof import('etcd3');
+  const { noop } = require('cockatiel') as typeof import('cockatiel');
   const deadlineMs = config.etcd.dialTimeoutMs;
-  return new Etcd3({
+  return new Client({
     hosts: config.etcd.endpoints,
     dialTimeout: deadlineMs,
     faultHandling: { host: () => noop, global: noop },
