@@ -3,7 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { Config } from '../config/loadConfig';
 import { formatTokensFile, parseTokensFile } from './tokensFileFormat';
+
+/** The tokens file of trafficController.auth, or <dataDir>/tokens.json when none is set. */
+export function tokensFilePath(config: Config): string {
+  return resolve(config.trafficController.auth.tokensFile ?? resolve(config.dataDir, 'tokens.json'));
+}
 
 /**
  * Creates the tokens file with one random admin token ("*") if there is none, so a fresh install

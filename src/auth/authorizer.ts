@@ -1,12 +1,14 @@
 // Who may read which app: the traffic controller asks an Authorizer for every tail and recent
 // request, with the caller's bearer token and the app id. Which authorizer runs is configuration
 // (trafficController.auth.mode): a tokens file on this machine, or a callout to the platform API.
-import { resolve } from 'node:path';
 import { Config } from '../config/loadConfig';
 import { Logger } from '../logger';
 import { AuthDecision } from './authDecision';
 import { CalloutAuthorizer } from './calloutAuthorizer';
+import { tokensFilePath } from './adminToken';
 import { ensureTokensFile, openTokensFileAuthorizer } from './tokensFile';
+
+export { tokensFilePath };
 
 export type { AuthDecision } from './authDecision';
 
@@ -17,11 +19,6 @@ export interface Authorizer {
   readonly description: string;
   /** Stops watching and calling out; later calls are answered 503. */
   close(): Promise<void>;
-}
-
-/** The tokens file of trafficController.auth, or <dataDir>/tokens.json when none is set. */
-export function tokensFilePath(config: Config): string {
-  return resolve(config.trafficController.auth.tokensFile ?? resolve(config.dataDir, 'tokens.json'));
 }
 
 /**

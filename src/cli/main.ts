@@ -7,10 +7,11 @@ import { isValidAppId } from '../envelope/codec';
 import { emit } from './emit';
 import { logs } from './logs';
 import { connectHost } from './addresses';
-import { agent, router, serve, trafficController } from './serve';
-import { tokensFilePath } from '../auth/authorizer';
 import { TOKEN_RULE, isWellFormedToken } from '../auth/bearerToken';
-import { readAdminToken } from '../auth/tokensFile';
+import { readAdminToken, tokensFilePath } from '../auth/adminToken';
+
+// The processes' wiring is loaded only by the commands that run it: `logs` and `emit` start fast.
+const processes = () => import('./serve');
 import { registerBindingCommands } from './bindingsCommand';
 import { registerSimulateDea } from './simulateDeaCommand';
 
@@ -63,19 +64,19 @@ program
   .command('serve')
   .description('run a router and the traffic controller in front of it (and an agent, with agent.instancesPath) until SIGTERM or SIGINT')
   .option('--config <file>', 'JSON config file, merged over config/default.json')
-  .action(async (opts: { config?: string }) => serve(config(opts.config)));
+  .action(async (opts: { config?: string }) => (await processes()).serve(config(opts.config)));
 
 program
   .command('router')
   .description('run a router alone (UDP ingest, HTTP /recent and websocket /tail for the traffic controller, drains); registers in etcd with routers.discovery "etcd"')
   .option('--config <file>', 'JSON config file')
-  .action(async (opts: { config?: string }) => router(config(opts.config)));
+  .action(async (opts: { config?: string }) => (await processes()).router(config(opts.config)));
 
 program
   .command('traffic-controller')
   .description('run the traffic controller alone: authenticated websocket /tail and GET /recent, merged across every router')
   .option('--config <file>', 'JSON config file')
-  .action(async (opts: { config?: string }) => trafficController(config(opts.config)));
+  .action(async (opts: { config?: string }) => (await processes()).trafficController(config(opts.config)));
 
 program
   .command('agent')
@@ -97,7 +98,7 @@ program
     }
     // --router replaces discovery with the routers given.
     const discovery = opts.router ? 'static' : cfg.routers.discovery;
-    await agent({ ...cfg, routers: { ...cfg.routers, discovery, static: routers }, agent: { ...cfg.agent, instancesPath } });
+    await (await processes()).agent({ ...cfg, routers: { ...cfg.routers, discovery, static: routers }, agent: { ...cfg.agent, instancesPath } });
   });
 
 program

@@ -2,7 +2,7 @@ import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http
 import { Socket } from 'node:net';
 import { answerAsHttp1, answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
 import { Duplex } from 'node:stream';
-import { Observable, concatMap, defer, from, map } from 'rxjs';
+import { Observable, concatMap, defer, finalize, from, map, share } from 'rxjs';
 import { WebSocketServer } from 'ws';
 import { LogLine } from '../../streams/logLine';
 import { mergeRecent } from '../../streams/recentMerge';
@@ -66,6 +66,8 @@ export class TrafficControllerApi {
   /** Upgrades accepted but not yet complete (authorizing): they count against maxClients. */
   private upgrading = 0;
   private current: readonly RouterInfo[] = [];
+  /** Apps being tailed: their shared live lines (see liveLines). */
+  private readonly appFeeds = new Map<string, Observable<LogLine>>();
 
   constructor(
     private readonly routers$: Observable<readonly RouterInfo[]>,
@@ -225,15 +227,20 @@ export class TrafficControllerApi {
     });
   }
 
-  private startSession(ws: import('ws').WebSocket, socket: Duplex, query: AppQuery): void {
+  /**
+   * An app's live lines from every router, shared by all of its tail clients: one connection
+   * per router and app, however many clients tail it (each client still has its own bounded
+   * queue). Made by the first client, torn down when the last one leaves.
+   */
+  private liveLines(app: string): Observable<LogLine> {
+    const existing = this.appFeeds.get(app);
+    if (existing) return existing;
     const tail = this.opts.tail;
-    this.metrics.tailClients.inc();
-    ws.once('close', () => this.metrics.tailClients.dec());
-    const notice = (message: string) => routerNotice(query.app, message, Date.now(), NOTICE_SOURCE);
-    const live$ = routerFeeds(
+    const notice = (message: string) => routerNotice(app, message, Date.now(), NOTICE_SOURCE);
+    const feed$: Observable<LogLine> = routerFeeds(
       this.routers$,
       router =>
-        routerTail(router, query.app, {
+        routerTail(router, app, {
           keepaliveMs: tail.keepaliveSeconds * 1000,
           handshakeTimeoutMs: 10_000,
           onInvalidFrame: () => this.metrics.invalidRouterLines.inc(),
@@ -243,7 +250,22 @@ export class TrafficControllerApi {
         notice: change => notice(changeText(change)),
         onError: router => this.metrics.routerStreamErrors.inc({ router: router.id }),
       },
+    ).pipe(
+      finalize(() => {
+        if (this.appFeeds.get(app) === feed$) this.appFeeds.delete(app);
+      }),
+      share({ resetOnRefCountZero: true }),
     );
+    this.appFeeds.set(app, feed$);
+    return feed$;
+  }
+
+  private startSession(ws: import('ws').WebSocket, socket: Duplex, query: AppQuery): void {
+    const tail = this.opts.tail;
+    this.metrics.tailClients.inc();
+    ws.once('close', () => this.metrics.tailClients.dec());
+    const notice = (message: string) => routerNotice(query.app, message, Date.now(), NOTICE_SOURCE);
+    const live$ = this.liveLines(query.app);
     const limit = query.limit ?? this.opts.recent.maxLines;
     // Asked once live is subscribed (spliceRecent's order): nothing that arrives meanwhile is missed.
     const recent$ = query.recent
