@@ -1,7 +1,10 @@
-import { EMPTY, Observable, SchedulerLike, Subject, asyncScheduler, concat, concatMap, defer, map, merge, of, takeUntil, tap } from 'rxjs';
+import { EMPTY, Observable, SchedulerLike, Subject, asyncScheduler, concat, defer, filter, map, merge, of, takeUntil, tap } from 'rxjs';
 import { BackoffOptions, reconnectWithBackoff } from './backoff';
 import { RouterInfo, routerKey } from './routerInfo';
 import { runKeyed } from './runKeyed';
+
+/** A connection that came up without an outage before it: nothing to tell. */
+const NOTHING: unique symbol = Symbol('nothing');
 
 /** What one router's stream says: the connection is up, or a line came. */
 export type Feed<T> = { readonly kind: 'connected' } | { readonly kind: 'line'; readonly line: T };
@@ -55,12 +58,14 @@ export function routerFeeds<T>(
           complete: () => opts.onError?.(router, undefined),
         }),
         // Notices are values of the router's own stream, so they are ordered with its lines.
-        concatMap(feed => {
-          if (feed.kind === 'line') return of(feed.line);
-          if (!down) return EMPTY;
+        // (A plain map and filter, not concatMap: that would subscribe once per line.)
+        map(feed => {
+          if (feed.kind === 'line') return feed.line;
+          if (!down) return NOTHING;
           down = false;
-          return of(opts.notice({ kind: 'resumed', router }));
+          return opts.notice({ kind: 'resumed', router });
         }),
+        filter((value): value is T => value !== NOTHING),
         reconnectWithBackoff<T>(stop$, {
           ...opts.backoff,
           scheduler,
