@@ -1,7 +1,9 @@
 // Helper processes of the benchmark, forked by run.ts with one role each:
 //   sink    a bare dgram receiver that only counts datagrams (the raw ceiling)
-//   sender  paces bench lines at a target rate to a UDP port (router envelopes, or RFC 5424 lines for rsyslog)
-//   tails   N websocket tail clients that count, check and time every line they receive
+//   sender  paces bench lines at a target rate to a UDP port, or round-robin over several (router envelopes,
+//           or RFC 5424 lines for rsyslog)
+//   tails   N websocket tail clients (to a router, or to the traffic controller with a token) that
+//           count, check and time every line they receive
 //   dea     the DEA simulator (src/simulator/fakeDea.ts), one depot per agent trial
 //   agentTails  one websocket tail client per app, counting the simulator's numbered lines
 // Each answers requests over the IPC channel and exits when its parent goes away.
@@ -91,9 +93,9 @@ function connect(port: number): Promise<Socket> {
 }
 
 async function send(a: SendArgs): Promise<SendResult> {
-  const socket = await connect(a.port);
+  const sockets = await Promise.all((a.ports?.length ? a.ports : [a.port]).map(connect));
   let sendErrors = 0;
-  socket.on('error', () => sendErrors++);
+  for (const socket of sockets) socket.on('error', () => sendErrors++);
   const Template = a.format === 'rfc5424' ? Rfc5424Template : DatagramTemplate;
   const templates: Array<DatagramTemplate | Rfc5424Template> = [];
   if (a.appCount <= 1) templates.push(new Template(a.appPrefix));
@@ -109,7 +111,7 @@ async function send(a: SendArgs): Promise<SendResult> {
     let lastNs = t0;
     const finish = () => {
       const elapsedMs = Number(lastNs - t0) / 1e6;
-      socket.close();
+      for (const socket of sockets) socket.close();
       resolve({
         sent,
         elapsedMs,
@@ -132,7 +134,7 @@ async function send(a: SendArgs): Promise<SendResult> {
         try {
           // No callback: with one, node defers every send's completion (about 2x the cost);
           // errors still arrive as 'error' events, counted above.
-          socket.send(datagram);
+          sockets[seq % sockets.length].send(datagram);
         } catch {
           sendErrors++;
         }
@@ -208,10 +210,11 @@ function tails(): void {
     await closing;
   };
 
-  const connectAll = async (a: { url: string; n: number; timeoutMs: number }) => {
+  /** `headers`: sent with each upgrade request, e.g. the traffic controller's Authorization. */
+  const connectAll = async (a: { url: string; n: number; timeoutMs: number; headers?: Record<string, string> }) => {
     await closeAll();
     const opened = Array.from({ length: a.n }, () => {
-      const ws = new WebSocket(a.url, { perMessageDeflate: false, skipUTF8Validation: true });
+      const ws = new WebSocket(a.url, { perMessageDeflate: false, skipUTF8Validation: true, headers: a.headers });
       const c: ClientState = {
         ws,
         open: false,

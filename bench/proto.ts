@@ -162,9 +162,11 @@ export interface Reply {
   readonly error?: string;
 }
 
-/** Sender: send `count` lines at `rate` lines/s to 127.0.0.1:port. */
+/** Sender: send `count` lines at `rate` lines/s to 127.0.0.1:port (or round-robin over `ports`). */
 export interface SendArgs {
   readonly port: number;
+  /** When given (instead of `port`): line `seq` goes to 127.0.0.1:ports[seq % ports.length], e.g. one app's lines over several routers. */
+  readonly ports?: readonly number[];
   readonly rate: number;
   readonly count: number;
   /** Lines go round-robin to apps `${appPrefix}${i}` for i < appCount, or all to appPrefix when appCount is 1. */

@@ -12,22 +12,23 @@
 //   drains phase   syslog-ng (the receiver at the far end of every drain), a router with drain
 //                  bindings, and rsyslog (the baseline forwarder, fetched with apt-get download
 //                  into a cache dir, never installed): see drains.ts
+//   fan-in phase   3 routers and a traffic controller (`main.js traffic-controller`), and 1 router
+//                  for the baseline; two tails children: see fanIn.ts
 //
 // The machine is small and noisy, so every throughput figure is printed next to a baseline
 // measured in the same run. Every loop is bounded in count and in time, and a hard limit ends
 // the whole run. Only the children started here are ever killed, by their PIDs.
 //
-// Knobs (environment): BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,agent,drains,
-// BENCH_PROFILE=1 (router and agent children run with --cpu-prof; profiles in BENCH_PROFILE_DIR, default
+// Knobs (environment): BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,agent,drains,fanin,
+// BENCH_PROFILE=1 (router, traffic controller and agent children run with --cpu-prof; profiles in BENCH_PROFILE_DIR, default
 // /tmp/loggregator-bench-profiles; summarise with `node dist/bench/profileSummary.js FILE`),
 // BENCH_ROUTER_CLI=path/to/main.js (run another build of the router, e.g. to compare a change),
-// BENCH_AGENT_CLI=path/to/main.js (the same for the agent).
-import { ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// BENCH_AGENT_CLI=path/to/main.js (the same for the agent), BENCH_FANIN_CLIENTS (tail clients per side in the fan-in phase, default 1).
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { DepotStats, STDERR_EVERY } from '../src/simulator/fakeDea';
 import {
   AgentTailStats,
@@ -37,18 +38,48 @@ import {
   LatencySummary,
   MESSAGE_BYTES,
   Rfc5424Template,
-  SendArgs,
-  SendResult,
   TailStats,
 } from './proto';
+import {
+  LAG_LIMIT_MS,
+  Metrics,
+  PROFILE_DIR,
+  RouterChild,
+  Search,
+  TRIAL_MS,
+  Trial,
+  awaitLogEntry,
+  cpuSeconds,
+  fetchMetrics,
+  fmt,
+  forkHelper,
+  killChildren,
+  mb,
+  median,
+  metric,
+  pct,
+  phaseHeader,
+  printTrial,
+  say,
+  search,
+  send,
+  sendArgs,
+  settle,
+  sleep,
+  startRouterChild,
+  stopChild,
+  sumSeries,
+  track,
+  trialCount,
+  udpRcvbufErrors,
+  verdict,
+} from './harness';
+import { FanInResults, fanInRows, phaseFanIn } from './fanIn';
 import { CounterStats, Expect, LineCounter, SyslogReceiver, freeTcpPorts, freeUdpPort, obtainRsyslog, startRsyslog, startSyslogReceiver, syslogNgPath, writeBindings } from './drains';
 
-const TRIAL_MS = Number(process.env.BENCH_TRIAL_MS ?? 2000);
 const HARD_LIMIT_MS = Number(process.env.BENCH_HARD_LIMIT_MS ?? 540_000);
-const PROFILE_DIR = process.env.BENCH_PROFILE ? (process.env.BENCH_PROFILE_DIR ?? '/tmp/loggregator-bench-profiles') : undefined;
-const PHASES = (process.env.BENCH_ONLY ?? 'ceiling,ingest,latency,memory,fanout,agent,drains').split(',');
+const PHASES = (process.env.BENCH_ONLY ?? 'ceiling,ingest,latency,memory,fanout,agent,drains,fanin').split(',');
 
-const LAG_LIMIT_MS = 100;
 const TARGET_INGEST_RATIO = 0.5;
 const TARGET_P99_MS = 5;
 const TARGET_MEMORY_RATIO = 2;
@@ -73,336 +104,6 @@ const AGENT_SETUPS: readonly AgentSetup[] = [
 const AGENT_SEARCH_MS = 76_000;
 /** After every socket is connected, the agent phase waits this long before its window opens. */
 const AGENT_RAMP_MS = 250;
-
-// --- children: started here, tracked, killed by PID only --------------------------------------
-
-const children = new Set<ChildProcess>();
-
-function track(proc: ChildProcess): void {
-  children.add(proc);
-  proc.once('exit', () => children.delete(proc));
-}
-
-function alive(proc: ChildProcess): boolean {
-  return proc.exitCode === null && proc.signalCode === null;
-}
-
-function killChildren(signal: NodeJS.Signals): void {
-  for (const proc of children) {
-    if (proc.pid !== undefined && alive(proc)) {
-      try {
-        process.kill(proc.pid, signal);
-      } catch {
-        // already gone
-      }
-    }
-  }
-}
-
-process.on('exit', () => killChildren('SIGKILL'));
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killChildren('SIGKILL');
-    process.exit(130);
-  });
-}
-
-function waitExit(proc: ChildProcess, ms: number): Promise<boolean> {
-  if (!alive(proc)) return Promise.resolve(true);
-  return new Promise(resolve => {
-    const t = setTimeout(() => resolve(false), ms);
-    proc.once('exit', () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
-}
-
-async function stopChild(proc: ChildProcess, graceMs = 3000): Promise<void> {
-  if (!alive(proc) || proc.pid === undefined) return;
-  process.kill(proc.pid, 'SIGTERM');
-  if (!(await waitExit(proc, graceMs)) && alive(proc)) {
-    process.kill(proc.pid, 'SIGKILL');
-    await waitExit(proc, 2000);
-  }
-}
-
-async function forkHelper(role: string): Promise<ChildRpc> {
-  const proc = fork(path.join(__dirname, 'child.js'), [role], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  track(proc);
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${role} helper did not start within 10 s`)), 10_000);
-    proc.once('message', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    proc.once('exit', code => {
-      clearTimeout(t);
-      reject(new Error(`${role} helper exited with ${code} before it was ready`));
-    });
-  });
-  return new ChildRpc(role, proc);
-}
-
-interface RouterChild {
-  readonly proc: ChildProcess;
-  readonly pid: number;
-  readonly udpPort: number;
-  readonly httpPort: number;
-  readonly base: string;
-  readonly log: string[];
-}
-
-/** The built CLI (`serve`) in its own process, on free ports; resolves once it is listening. */
-async function startRouterChild(name: string, env: Record<string, string> = {}): Promise<RouterChild> {
-  const cli = process.env.BENCH_ROUTER_CLI ?? path.join(__dirname, '..', 'src', 'cli', 'main.js');
-  const execArgv = ['--expose-gc', '--require', path.join(__dirname, 'routerPreload.js')];
-  if (PROFILE_DIR) {
-    mkdirSync(PROFILE_DIR, { recursive: true });
-    execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `router-${name}-${process.pid}.cpuprofile`);
-  }
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LOGGREGATOR_')));
-  const proc = spawn(process.execPath, [...execArgv, cli, 'router'], {
-    env: {
-      ...inherited,
-      LOGGREGATOR_ROUTER_UDP_HOST: '127.0.0.1',
-      LOGGREGATOR_ROUTER_UDP_PORT: '0',
-      LOGGREGATOR_ROUTER_HTTP_HOST: '127.0.0.1',
-      LOGGREGATOR_ROUTER_HTTP_PORT: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  track(proc);
-  const { entry, log } = await awaitLogEntry(proc, `router (${name})`, 'router listening', e => Boolean(e.udp && e.http));
-  const udpPort = Number(String(entry.udp).split(':').pop());
-  const http = new URL(String(entry.http));
-  return { proc, pid: proc.pid!, udpPort, httpPort: Number(http.port), base: `http://127.0.0.1:${http.port}`, log };
-}
-
-/**
- * Resolves with the first JSON log line of a child (on its stderr) whose message is `message`
- * and that `complete` accepts, and the last 200 lines; rejects if the child exits first or
- * nothing comes within 15 s.
- */
-function awaitLogEntry(
-  proc: ChildProcess,
-  what: string,
-  message: string,
-  complete: (entry: Record<string, unknown>) => boolean,
-): Promise<{ entry: Record<string, unknown>; log: string[] }> {
-  const log: string[] = [];
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} did not report "${message}" within 15 s:\n${log.join('\n')}`)), 15_000);
-    proc.once('exit', code => {
-      clearTimeout(t);
-      reject(new Error(`${what} exited with ${code} before "${message}":\n${log.join('\n')}`));
-    });
-    createInterface({ input: proc.stderr! }).on('line', line => {
-      log.push(line);
-      if (log.length > 200) log.shift();
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (entry.message === message && complete(entry)) {
-        clearTimeout(t);
-        resolve({ entry, log });
-      }
-    });
-  });
-}
-
-// --- measuring helpers ------------------------------------------------------------------------
-
-const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
-
-type Metrics = Map<string, number>;
-
-async function fetchMetrics(target: { readonly base: string }, timeoutMs = 5000): Promise<Metrics> {
-  const res = await fetch(`${target.base}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-  const text = await res.text();
-  const out: Metrics = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const sp = line.lastIndexOf(' ');
-    out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
-  }
-  return out;
-}
-
-const metric = (m: Metrics, key: string) => m.get(key) ?? NaN;
-
-/** CPU seconds (user + system) a child has used so far, from /proc; NaN where unavailable. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ (100)
-  } catch {
-    return NaN;
-  }
-}
-
-/** UDP receive-buffer overflows on this host (all sockets), from /proc/net/snmp. */
-function udpRcvbufErrors(): number {
-  try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter(l => l.startsWith('Udp:'));
-    const names = lines[0].split(/\s+/);
-    const values = lines[1].split(/\s+/);
-    return Number(values[names.indexOf('RcvbufErrors')]);
-  } catch {
-    return NaN;
-  }
-}
-
-/** Polls until `probe` reaches `want`, stops changing for `quietMs`, or `maxMs` passes. */
-async function settle(probe: () => Promise<number>, want: number, quietMs: number, maxMs: number): Promise<number> {
-  const start = Date.now();
-  let last = await probe();
-  let lastChange = Date.now();
-  while (last < want && Date.now() - lastChange < quietMs && Date.now() - start < maxMs) {
-    await sleep(50);
-    const v = await probe();
-    if (v !== last) {
-      last = v;
-      lastChange = Date.now();
-    }
-  }
-  return last;
-}
-
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
-const pct = (n: number) => (Number.isFinite(n) ? `${Math.round(n * 100)}%` : 'n/a');
-const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 1)} MB`;
-
-function say(text = ''): void {
-  process.stdout.write(text + '\n');
-}
-
-// --- trials and the search --------------------------------------------------------------------
-
-/**
- * One trial at one rate. It passes when it is lossless (every line sent arrived: at the sink, or
- * at every tail client) and the receiver kept up: the last line arrived at most LAG_LIMIT_MS
- * after it was sent (and, at tail clients, 99% of lines did). Without the second condition a short trial "passes" at rates the receiver
- * cannot sustain, because the 8 MiB socket buffer (~6,500 datagrams) quietly absorbs the deficit.
- */
-interface Trial {
-  readonly target: number;
-  readonly sent: number;
-  readonly achieved: number;
-  /** Lines received (the fewest any one client got, for tail trials). */
-  readonly received: number;
-  readonly lossless: boolean;
-  /**
-   * How far behind the receiver was, ms (NaN if not everything arrived): last line received minus
-   * last line sent; for tail trials, the larger of that and the 99th-percentile latency.
-   */
-  readonly lagMs: number;
-  readonly pass: boolean;
-  readonly senderLimited: boolean;
-  /** CPU time the receiver (sink or router) spent per line received, µs: less noisy than rates. */
-  readonly cpuUsPerLine: number;
-  readonly detail: string;
-  /** Overrides the verdict word printed (e.g. BEHIND when a trial fails for a reason other than loss or lag). */
-  readonly word?: string;
-  /** What limited the rate when `senderLimited` (default "sender"). */
-  readonly limitedBy?: string;
-}
-
-const trialCount = (rate: number) => Math.max(1, Math.round((rate * TRIAL_MS) / 1000));
-
-function verdict(lossless: boolean, lagMs: number): { pass: boolean; word: string } {
-  if (!lossless) return { pass: false, word: 'LOST  ' };
-  if (!(lagMs <= LAG_LIMIT_MS)) return { pass: false, word: 'BEHIND' };
-  return { pass: true, word: 'ok    ' };
-}
-
-function sendArgs(port: number, rate: number, app: string, count = trialCount(rate)): SendArgs {
-  return { port, rate, count, appPrefix: app, appCount: 1, seqStart: 0, maxMs: (count / rate) * 1000 * 2 + 500 };
-}
-
-async function send(sender: ChildRpc, args: SendArgs): Promise<SendResult> {
-  return sender.call<SendResult>('send', args, args.maxMs + 15_000);
-}
-
-function printTrial(label: string, t: Trial): void {
-  say(
-    `  ${label} ${fmt(t.target).padStart(7)}/s  sent ${fmt(t.sent).padStart(7)} @ ${fmt(t.achieved).padStart(7)}/s` +
-      `  got ${fmt(t.received).padStart(7)}  lag ${fmt(t.lagMs).padStart(5)} ms  ${t.word ?? verdict(t.lossless, t.lagMs).word}` +
-      `${t.senderLimited ? ` (${t.limitedBy ?? 'sender'}-limited)` : ''}  ${t.detail}`,
-  );
-}
-
-interface Search {
-  readonly best?: Trial;
-  readonly lowestFail?: number;
-  readonly trials: Trial[];
-  readonly senderLimited: boolean;
-}
-
-/**
- * Highest passing rate: one uncounted warm-up trial, then doubling from `start` until a rate
- * fails, then bisection to within 10%. A rate passes if one of up to two trials at it passes
- * (one noisy trial on a shared 2-core machine does not sink it). At most `maxTrials` trials, and
- * none started after `until` (Date.now()).
- */
-async function search(
-  label: string,
-  trial: (rate: number) => Promise<Trial>,
-  start: number,
-  maxTrials: number,
-  until = Infinity,
-): Promise<Search> {
-  const warm = await trial(Math.round(start / 2));
-  printTrial(`${label} (warm-up)`, warm);
-  const trials: Trial[] = [];
-  let best: Trial | undefined;
-  let lo = 0;
-  let hi = Infinity;
-  let senderLimited = false;
-  const attempt = async (rate: number): Promise<Trial> => {
-    let t: Trial | undefined;
-    for (let k = 0; k < 2 && trials.length < maxTrials && (k === 0 || Date.now() < until); k++) {
-      t = await trial(Math.round(rate));
-      trials.push(t);
-      printTrial(label, t);
-      if (t.pass) break;
-    }
-    return t!;
-  };
-  let rate = start;
-  while (trials.length < maxTrials && Date.now() < until) {
-    const t = await attempt(rate);
-    if (t.pass) {
-      lo = rate;
-      if (!best || t.achieved > best.achieved) best = t;
-      if (t.senderLimited) {
-        senderLimited = true;
-        break;
-      }
-      rate *= 2;
-    } else {
-      hi = rate;
-      break;
-    }
-  }
-  for (let step = 0; step < 5 && hi !== Infinity && !senderLimited && trials.length < maxTrials && Date.now() < until; step++) {
-    if (lo > 0 && hi / lo < 1.1) break;
-    const mid = lo === 0 ? hi / 2 : (lo + hi) / 2;
-    const t = await attempt(mid);
-    if (t.pass) {
-      lo = mid;
-      if (!best || t.achieved > best.achieved) best = t;
-    } else hi = mid;
-  }
-  return { best, lowestFail: hi === Infinity ? undefined : Math.round(hi), trials, senderLimited };
-}
 
 // --- phases -----------------------------------------------------------------------------------
 
@@ -442,10 +143,7 @@ interface Results {
     rsyslog: string;
     seconds: number;
   };
-}
-
-function phaseHeader(text: string): void {
-  say(`${text}   [load ${loadavg().map(l => l.toFixed(2)).join(' ')}]`);
+  fanin?: FanInResults;
 }
 
 async function phaseCeiling(sender: ChildRpc, results: Results): Promise<void> {
@@ -935,8 +633,6 @@ async function agentTrial(rig: AgentRig, setup: AgentSetup, rate: number): Promi
   };
 }
 
-const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
-
 /** Median over a search's lossless trials of one per-line figure. */
 function medianOf(srch: Search | undefined, f: (t: AgentTrial) => number): number {
   return median(((srch?.trials ?? []) as AgentTrial[]).filter(t => t.lossless).map(f).filter(Number.isFinite));
@@ -1039,13 +735,6 @@ interface DrainRig {
   /** Next unused seq: every trial and probe gets its own range, so a late line is never counted twice. */
   nextSeq: number;
 }
-
-const sumSeries = (m: Metrics | undefined, prefix: string) => {
-  if (!m) return NaN;
-  let sum = 0;
-  for (const [k, v] of m) if (k.startsWith(prefix)) sum += v;
-  return sum;
-};
 
 /**
  * One trial: `count` lines at `rate` into the setup's UDP input; it passes when the receiver's
@@ -1485,6 +1174,7 @@ function summary(r: Results): void {
       '-',
     ]);
   }
+  if (r.fanin) rows.push(...fanInRows(r.fanin));
   table(rows);
 }
 
@@ -1520,6 +1210,8 @@ async function main(): Promise<void> {
     if (PHASES.includes('agent')) await phaseAgent(results);
     say();
     if (PHASES.includes('drains')) await phaseDrains(sender, results);
+    say();
+    if (PHASES.includes('fanin')) await phaseFanIn(sender, results);
     summary(results);
     say();
     say(`bench finished in ${fmt((Date.now() - started) / 1000, 1)} s`);
