@@ -8,7 +8,9 @@ import { Envelope } from '../src/envelope/envelope';
  * router's order, and routers the order they were given in (the sort is stable).
  */
 export function mergeRecent(answers: readonly (readonly Envelope[])[], limit: number): Envelope[] {
-  if (answers.length === 1) return answers[0].slice(-limit);
+  if (limit <= 0) return [];
+  // Sorted even when one router answered: the order (and which lines a limit keeps) must not
+  // depend on whether another router without the app's lines was asked too.
   const all = answers.flat();
   // Timestamps are decimal strings of up to 19 digits: compared by length, then text, without BigInt.
   all.sort((a, b) => a.timestamp.length - b.timestamp.length || (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));

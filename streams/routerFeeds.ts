@@ -1,4 +1,4 @@
-import { EMPTY, Observable, SchedulerLike, Subject, asyncScheduler, concat, defer, filter, map, merge, of, takeUntil, tap } from 'rxjs';
+import { Observable, SchedulerLike, Subject, asyncScheduler, defer, filter, map, merge, takeUntil, tap } from 'rxjs';
 import { BackoffOptions, reconnectWithBackoff } from './backoff';
 import { RouterInfo, routerKey } from './routerInfo';
 import { runKeyed } from './runKeyed';
@@ -31,8 +31,8 @@ export interface RouterFeedsOptions<T> {
  * each isolated (its failure is retried with backoff for as long as the router is in the set and
  * never reaches the others or the subscriber). A router that joins is subscribed to; one that
  * leaves is dropped; a stream that breaks is reconnected. The subscriber is told each of these
- * in-band, once per event: joined (not for the first set), left, lost (once per outage, not per
- * failed attempt), resumed. Completes only when `routers$` does.
+ * in-band, once per event: joined (once its stream is open; not for the first set), left, lost
+ * (once per outage, not per failed attempt), resumed. Completes only when `routers$` does.
  */
 export function routerFeeds<T>(
   routers$: Observable<readonly RouterInfo[]>,
@@ -51,6 +51,9 @@ export function routerFeeds<T>(
     return runKeyed(keyed$, ({ router, first }, stop$) => {
       // Whether this router's stream is down now: "lost" is said once an outage, then "resumed".
       let down = false;
+      // A router that joined after the first set is announced once its stream is open: until
+      // then its lines are not in this stream, and "included from now on" would not be true.
+      let joining = !first;
       const lost$ = new Subject<T>();
       const lines$ = defer(() => open(router)).pipe(
         tap({
@@ -61,6 +64,10 @@ export function routerFeeds<T>(
         // (A plain map and filter, not concatMap: that would subscribe once per line.)
         map(feed => {
           if (feed.kind === 'line') return feed.line;
+          if (joining) {
+            joining = down = false;
+            return opts.notice({ kind: 'joined', router });
+          }
           if (!down) return NOTHING;
           down = false;
           return opts.notice({ kind: 'resumed', router });
@@ -70,17 +77,21 @@ export function routerFeeds<T>(
           ...opts.backoff,
           scheduler,
           onRetry: error => {
-            if (down) return;
+            // Not yet announced: the subscriber has nothing to lose from this router yet.
+            if (down || joining) return;
             down = true;
             lost$.next(opts.notice({ kind: 'lost', router, reason: describe(error) }));
           },
         }),
         takeUntil(stop$),
       );
-      const joined$ = first ? EMPTY : of(opts.notice({ kind: 'joined', router }));
-      const left$ = stop$.pipe(map(() => opts.notice({ kind: 'left', router })));
+      // "left" only for a router the subscriber was told about.
+      const left$ = stop$.pipe(
+        filter(() => !joining),
+        map(() => opts.notice({ kind: 'left', router })),
+      );
       // lost$ first: a failure while lines$ is being subscribed is announced.
-      return concat(joined$, merge(lost$.pipe(takeUntil(stop$)), lines$, left$));
+      return merge(lost$.pipe(takeUntil(stop$)), lines$, left$);
     });
   });
 }

@@ -58,6 +58,19 @@ describe('routerFeeds', () => {
     });
   });
 
+  it('says "joined" once the new router\'s stream is open, not when it enters the set; nothing of one that never opened', () => {
+    testScheduler.run(({ cold, hot, expectObservable }) => {
+      const routers$ = hot('a-b-------c', { a: [R1], b: [R1, R2, R3], c: [R1] });
+      const streams: Record<string, Observable<Feed<string>>> = {
+        r1: feed(cold, 'c'),
+        r2: feed(cold, '---c-y'),
+        r3: feed(cold, '-#', 'refused'), // never opens: no "lost", and no "left" when it goes
+      };
+      const out$ = routerFeeds(routers$, router => streams[router.id], { backoff: { initialMs: 100, maxMs: 100 }, notice, scheduler: testScheduler });
+      expectObservable(out$, '^-----------!').toBe('-----j-y--l', { j: 'joined:r2', y: 'y', l: 'left:r2' });
+    });
+  });
+
   it('keeps a router that stays in consecutive sets on the same stream (no resubscription)', () => {
     testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const routers$ = hot('a--b--c', { a: [R1], b: [R1, R2], c: [R2, R1] });

@@ -2,7 +2,7 @@ import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http
 import { Socket } from 'node:net';
 import { answerAsHttp1, answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
 import { Duplex } from 'node:stream';
-import { Observable, concatMap, defer, finalize, from, map, share } from 'rxjs';
+import { Observable, Subject, concatMap, defer, filter, finalize, firstValueFrom, from, map, of, share, startWith, tap, timeout } from 'rxjs';
 import { WebSocketServer } from 'ws';
 import { LogLine } from '../../streams/logLine';
 import { mergeRecent } from '../../streams/recentMerge';
@@ -40,6 +40,32 @@ interface MergedRecent {
   readonly skipped: { readonly router: RouterInfo; readonly reason: string }[];
 }
 
+/** Which routers' streams of one app are open, and a way to wait until given ones are. */
+class OpenStreams {
+  private readonly ids = new Set<string>();
+  private readonly changed$ = new Subject<void>();
+
+  add(id: string): void {
+    this.ids.add(id);
+    this.changed$.next();
+  }
+
+  delete(id: string): void {
+    this.ids.delete(id);
+  }
+
+  waitFor(wanted: () => readonly string[], timeoutMs: number): Promise<void> {
+    return firstValueFrom(
+      this.changed$.pipe(
+        startWith(undefined),
+        filter(() => wanted().every(id => this.ids.has(id))),
+        map(() => undefined),
+        timeout({ first: timeoutMs, with: () => of(undefined) }),
+      ),
+    );
+  }
+}
+
 function changeText(change: RouterChange): string {
   switch (change.kind) {
     case 'joined':
@@ -66,8 +92,8 @@ export class TrafficControllerApi {
   /** Upgrades accepted but not yet complete (authorizing): they count against maxClients. */
   private upgrading = 0;
   private current: readonly RouterInfo[] = [];
-  /** Apps being tailed: their shared live lines (see liveLines). */
-  private readonly appFeeds = new Map<string, Observable<LogLine>>();
+  /** Apps being tailed: their shared live lines (see liveLines), and which routers' streams are open. */
+  private readonly appFeeds = new Map<string, { readonly lines$: Observable<LogLine>; readonly open: OpenStreams }>();
 
   constructor(
     private readonly routers$: Observable<readonly RouterInfo[]>,
@@ -234,8 +260,9 @@ export class TrafficControllerApi {
    */
   private liveLines(app: string): Observable<LogLine> {
     const existing = this.appFeeds.get(app);
-    if (existing) return existing;
+    if (existing) return existing.lines$;
     const tail = this.opts.tail;
+    const open = new OpenStreams();
     const notice = (message: string) => routerNotice(app, message, Date.now(), NOTICE_SOURCE);
     const feed$: Observable<LogLine> = routerFeeds(
       this.routers$,
@@ -244,7 +271,11 @@ export class TrafficControllerApi {
           keepaliveMs: tail.keepaliveSeconds * 1000,
           handshakeTimeoutMs: 10_000,
           onInvalidFrame: () => this.metrics.invalidRouterLines.inc(),
-        }).pipe(map(feed => (feed.kind === 'line' ? { kind: 'line' as const, line: new LogLine(0, feed.line) } : feed))),
+        }).pipe(
+          tap(feed => feed.kind === 'connected' && open.add(router.id)),
+          finalize(() => open.delete(router.id)),
+          map(feed => (feed.kind === 'line' ? { kind: 'line' as const, line: new LogLine(0, feed.line) } : feed)),
+        ),
       {
         backoff: { ...this.opts.routerReconnect, jitter: 0.5 },
         notice: change => notice(changeText(change)),
@@ -252,12 +283,19 @@ export class TrafficControllerApi {
       },
     ).pipe(
       finalize(() => {
-        if (this.appFeeds.get(app) === feed$) this.appFeeds.delete(app);
+        if (this.appFeeds.get(app)?.lines$ === feed$) this.appFeeds.delete(app);
       }),
       share({ resetOnRefCountZero: true }),
     );
-    this.appFeeds.set(app, feed$);
+    this.appFeeds.set(app, { lines$: feed$, open });
     return feed$;
+  }
+
+  /** Resolves once every current router's stream of the app is open, or after recent.timeoutMs. */
+  private liveStreamsOpen(app: string): Promise<void> {
+    const open = this.appFeeds.get(app)?.open;
+    if (open === undefined) return Promise.resolve();
+    return open.waitFor(() => this.current.map(r => r.id), this.opts.recent.timeoutMs);
   }
 
   private startSession(ws: import('ws').WebSocket, socket: Duplex, query: AppQuery): void {
@@ -267,11 +305,13 @@ export class TrafficControllerApi {
     const notice = (message: string) => routerNotice(query.app, message, Date.now(), NOTICE_SOURCE);
     const live$ = this.liveLines(query.app);
     const limit = query.limit ?? this.opts.recent.maxLines;
-    // Asked once live is subscribed (spliceRecent's order): nothing that arrives meanwhile is missed.
+    // Asked once the live streams are open (spliceRecent subscribes live first; the wait for
+    // every router's stream is bounded by recent.timeoutMs): a line a router receives after its
+    // /recent answer is then in the live stream, not lost between the two.
     const recent$ = query.recent
       ? defer(() =>
           from(
-            this.mergedRecent(query.app, limit).then(merged => [
+            this.liveStreamsOpen(query.app).then(() => this.mergedRecent(query.app, limit)).then(merged => [
               ...merged.envelopes.map(e => new LogLine(0, e)),
               ...merged.skipped.map(s => notice(`recent lines from router ${s.router.id} are missing (${s.reason})`)),
             ]),
