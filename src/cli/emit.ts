@@ -52,13 +52,15 @@ export async function emit(opts: EmitOptions, err: (t: string) => void): Promise
   const routers$ = discoverRouters(routing, { client: etcd, logger: createLogger('error', 'emit') }).pipe(shareReplay({ bufferSize: 1, refCount: true }));
   let following: Subscription | undefined;
   try {
+    // Followed first, then waited for: the wait shares this subscription's read of the set
+    // (on its own, the shared read would end with the wait and start again from nothing).
+    following = routers$.subscribe(routers => emitter.setRouters(routers.map(r => ({ ...parseUdpTarget(r.udp), id: r.id }))));
     try {
       await firstValueFrom(routers$.pipe(timeout(routing.etcd.dialTimeoutMs)));
     } catch {
       err(`cannot find the routers: etcd at ${routing.etcd.endpoints.join(',')} did not answer within ${routing.etcd.dialTimeoutMs} ms`);
       return 1;
     }
-    following = routers$.subscribe(routers => emitter.setRouters(routers.map(r => ({ ...parseUdpTarget(r.udp), id: r.id }))));
     if (opts.message !== undefined) {
       await emitter.send(envelope(opts.message));
     } else {

@@ -142,22 +142,28 @@ export class UdpEmitter {
     entry = created;
     this.sockets.set(key, created);
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNREFUSED') {
-        // A datagram reached the router's host and no one was listening: the router is gone.
-        this.opts.onDropped?.('router_refused', 1);
-        if (!this.passedOver.has(targetId(target))) this.refused(target, this.lastWait.get(targetId(target)));
-        return;
-      }
+      if (err.code === 'ECONNREFUSED') return this.refusedBy(target);
       // Not connected (the name did not resolve): a new socket is made for the next datagram.
       if (!created.connected) this.discard(key, created, err, 'send_error');
     });
     // No callback: node would pass a failed lookup to it, not to 'error'.
     socket.once('connect', () => {
       created.connected = true;
-      for (const p of created.pending.splice(0)) this.write(created, p.datagram, p.done);
+      for (const p of created.pending.splice(0)) this.write(created, target, p.datagram, p.done);
     });
     socket.connect(target.port, target.host);
     return created;
+  }
+
+  /**
+   * A datagram reached the router's host and no one was listening: the router is gone. The
+   * kernel says so on the next call that touches the socket: an 'error' event when idle, the
+   * next send's callback under traffic.
+   */
+  private refusedBy(target: UdpTarget): void {
+    this.opts.onDropped?.('router_refused', 1);
+    const id = targetId(target);
+    if (!this.passedOver.has(id)) this.refused(target, this.lastWait.get(id));
   }
 
   /** Closes a router's socket; what waited on it fails (counted with `reason`). */
@@ -172,8 +178,13 @@ export class UdpEmitter {
     }
   }
 
-  private write(entry: RouterSocket, datagram: Buffer, done?: (err: Error | null) => void): void {
+  private write(entry: RouterSocket, target: UdpTarget, datagram: Buffer, done?: (err: Error | null) => void): void {
     entry.socket.send(datagram, err => {
+      if ((err as NodeJS.ErrnoException | null)?.code === 'ECONNREFUSED') {
+        this.refusedBy(target);
+        // A caller that waits (emit) has its datagram sent again, to the router that owns the app now.
+        return done?.(err);
+      }
       if (done) done(err ?? null);
       else if (err) this.opts.onDropped?.('send_error', 1);
     });
@@ -186,19 +197,32 @@ export class UdpEmitter {
     return splitMessage(e, this.opts.maxDatagramBytes, this.opts.secret).map(part => encodeDatagram(part, this.opts.secret));
   }
 
+  private sendTo(target: UdpTarget, datagram: Buffer): Promise<void> {
+    const entry = this.socketFor(target);
+    return new Promise<void>((resolve, reject) => {
+      const done = (err: Error | null) => (err ? reject(err) : resolve());
+      if (entry.failed) return reject(entry.failed);
+      if (entry.connected) this.write(entry, target, datagram, done);
+      else entry.pending.push({ datagram, done });
+    });
+  }
+
   /** Resolves once every datagram of the envelope was handed to the kernel (for CLIs). */
   async send(e: Envelope): Promise<number> {
     const target = this.routerFor(e.appId);
     if (!target) throw new Error('no router to send to');
-    const entry = this.socketFor(target);
     const datagrams = this.datagrams(e);
     for (const datagram of datagrams) {
-      await new Promise<void>((resolve, reject) => {
-        const done = (err: Error | null) => (err ? reject(err) : resolve());
-        if (entry.failed) return reject(entry.failed);
-        if (entry.connected) this.write(entry, datagram, done);
-        else entry.pending.push({ datagram, done });
-      });
+      try {
+        await this.sendTo(target, datagram);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') throw err;
+        // The owner refused and is passed over now: once more, to the app's new owner (or the
+        // same one, if it is the only router: then the error stands).
+        const next = this.routerFor(e.appId);
+        if (next === undefined || next === target) throw err;
+        await this.sendTo(next, datagram);
+      }
     }
     return datagrams.length;
   }
@@ -225,7 +249,7 @@ export class UdpEmitter {
       } else if (entry.socket.getSendQueueCount() >= max) {
         this.opts.onDropped?.('send_queue_full', 1);
       } else {
-        this.write(entry, datagram);
+        this.write(entry, target, datagram);
       }
     }
   }

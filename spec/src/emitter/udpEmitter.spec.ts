@@ -103,6 +103,39 @@ describe('UdpEmitter', () => {
     expect(emitter.routerFor(app)?.id).toBe('r2');
   });
 
+  it('sees the refusal under a steady burst too (the kernel reports it to the next send, not as an event)', async () => {
+    const { receivers, targets } = await routers(2);
+    const dropped: string[] = [];
+    const emitter = teardown.add(
+      new UdpEmitter(targets, { maxDatagramBytes: 65507, refusedBackoffMs: 60_000, onDropped: reason => dropped.push(reason) }),
+      e => e.close(),
+    );
+    const app = Array.from({ length: 100 }, (_, i) => `app-${i}`).find(a => emitter.routerFor(a)?.id === 'r1') as string;
+    emitter.emit(envelope(app, 'warm'));
+    await waitFor(() => receivers[0].messages(app).length === 1, { what: 'the first line on r1' });
+    await receivers[0].close();
+    // Bursts of 200 with no pause long enough for an idle 'error' event between them.
+    for (let burst = 0; burst < 5; burst++) {
+      for (let i = 0; i < 200; i++) emitter.emit(envelope(app, `b${burst}-${i}`));
+      await new Promise(resolve => setImmediate(resolve));
+    }
+    await waitFor(() => receivers[1].messages(app).length > 0, { what: 'lines of the dead router\'s app on r2' });
+    expect(dropped).not.toContain('send_error');
+    expect(dropped).toContain('router_refused');
+  });
+
+  it('re-sends a waited-for line (emit) to the new owner when its router refuses, instead of failing', async () => {
+    const { receivers, targets } = await routers(2);
+    const emitter = teardown.add(new UdpEmitter(targets, { maxDatagramBytes: 65507, refusedBackoffMs: 60_000 }), e => e.close());
+    const app = Array.from({ length: 100 }, (_, i) => `app-${i}`).find(a => emitter.routerFor(a)?.id === 'r1') as string;
+    await emitter.send(envelope(app, 'first'));
+    await waitFor(() => receivers[0].messages(app).length === 1, { what: 'the first line on r1' });
+    await receivers[0].close();
+    for (let i = 0; i < 20; i++) await emitter.send(envelope(app, `line ${i}`));
+    await waitFor(() => receivers[1].messages(app).length > 0, { what: 'lines on r2' });
+    expect(emitter.routerFor(app)?.id).toBe('r2');
+  });
+
   it('sends to the only router even while it refuses (there is nowhere better), counting what is refused', async () => {
     const { receivers, targets } = await routers(1);
     const dropped: string[] = [];
