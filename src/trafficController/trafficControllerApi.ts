@@ -89,6 +89,7 @@ export class TrafficControllerApi {
   readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096, clientTracking: true });
   private recentInFlight = 0;
+  private closing = false;
   /** Upgrades accepted but not yet complete (authorizing): they count against maxClients. */
   private upgrading = 0;
   private current: readonly RouterInfo[] = [];
@@ -122,6 +123,9 @@ export class TrafficControllerApi {
 
   /** Closes every tail client with 1001 (going away), then the server; stragglers are cut after graceMs. */
   async close(graceMs = 1000): Promise<void> {
+    // Upgrades still being authorized are refused when their answer comes: a client accepted
+    // after the grace period would never be closed, nor the server.
+    this.closing = true;
     await closeServer(this.server, this.wss, graceMs, 'traffic controller shutting down');
   }
 
@@ -249,6 +253,7 @@ export class TrafficControllerApi {
       this.upgrading--;
       if (socket.destroyed) return;
       if (refusal) return refuse(refusal);
+      if (this.closing) return refuse(new Refusal(503, 'too_many_clients', 'the traffic controller is shutting down; try again'));
       this.wss.handleUpgrade(req, socket, head, ws => this.startSession(ws, socket, query));
     });
   }
