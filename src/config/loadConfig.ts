@@ -207,6 +207,14 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}
   if (drains.https.batchLines > drains.maxQueuedLines || drains.https.batchBytes > drains.maxQueuedBytes) {
     throw new ConfigError('invalid configuration: router.drains.https.batchLines and batchBytes must not exceed router.drains.maxQueuedLines and maxQueuedBytes');
   }
+  // With etcd discovery a router first revokes its lease (at most 0.75 s) and keeps ingesting
+  // 0.5 s while agents catch up; the drains' flush comes after that.
+  const deregistration = config.routers.discovery === 'etcd' ? 1.25 : 0;
+  if (drains.flushSeconds + deregistration >= config.router.shutdownSeconds && deregistration > 0) {
+    throw new ConfigError(
+      `invalid configuration: router.drains.flushSeconds (${drains.flushSeconds}) + 1.25 s to deregister from etcd must be less than router.shutdownSeconds (${config.router.shutdownSeconds})`,
+    );
+  }
   if (drains.flushSeconds >= config.router.shutdownSeconds) {
     throw new ConfigError(
       `invalid configuration: router.drains.flushSeconds (${drains.flushSeconds}) must be less than router.shutdownSeconds (${config.router.shutdownSeconds}), or a shutdown cuts drains off uncounted`,

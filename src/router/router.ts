@@ -165,6 +165,8 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
         logger: logger.child({ component: 'registration' }),
         onError: () => metrics.registrationErrors.inc(),
         describe: err => describeEtcdError(err, endpoints, config.etcd.dialTimeoutMs),
+        // Bounded so that the revoke, the linger and the drains' flush fit in shutdownSeconds.
+        closeTimeoutMs: REVOKE_TIMEOUT_MS,
       });
       logger.info('registering in etcd', { id, key: config.routers.etcdPrefix + id, udp: info.udp, http: info.http, ttlSeconds: config.routers.leaseTtlSeconds });
     }
@@ -184,7 +186,12 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
     metrics,
     close: async () => {
       // Deregistered first: agents and traffic controllers move away before ingest stops.
-      await registration?.close();
+      if (registration) {
+        await registration.close();
+        // Agents hear of the deregistration through their etcd watch, a moment later: ingest
+        // goes on meanwhile, so that what they send until then is not refused.
+        await new Promise(resolve => setTimeout(resolve, DEREGISTERED_LINGER_MS));
+      }
       etcd?.close();
       await udp.close();
       // Drains flush what they hold (each for at most flushSeconds) while tail clients close.
@@ -200,6 +207,11 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
     },
   };
 }
+
+/** Longest wait for the lease revoke on close (etcd away: the lease then expires by itself). */
+const REVOKE_TIMEOUT_MS = 750;
+/** Ingest kept open after deregistering, while agents' watches catch up. */
+const DEREGISTERED_LINGER_MS = 500;
 
 /** The host's CA bundle (Debian's; what update-ca-certificates maintains), if it has one. */
 const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';

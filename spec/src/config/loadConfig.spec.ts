@@ -142,4 +142,10 @@ describe('loadConfig', () => {
   it('refuses callout authorization without a callout URL', () => {
     expect(error(() => loadConfig({ env: { LOGGREGATOR_TRAFFIC_CONTROLLER_AUTH_MODE: 'callout' } }))).toMatch(/callout\.url is not set/);
   });
+
+  it('leaves room in shutdownSeconds for deregistering from etcd before the drains flush', () => {
+    const env = { LOGGREGATOR_ROUTERS_DISCOVERY: 'etcd', LOGGREGATOR_ETCD_ENDPOINTS: 'http://127.0.0.1:2379', LOGGREGATOR_ROUTER_DRAINS_FLUSH_SECONDS: '4' };
+    expect(error(() => loadConfig({ env }))).toMatch(/flushSeconds \(4\) \+ 1\.25 s to deregister from etcd must be less than router\.shutdownSeconds \(5\)/);
+    expect(loadConfig({ env: { ...env, LOGGREGATOR_ROUTER_DRAINS_FLUSH_SECONDS: '3' } }).router.drains.flushSeconds).toBe(3);
+  });
 });
