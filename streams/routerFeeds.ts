@@ -14,7 +14,9 @@ export type RouterChange =
   | { readonly kind: 'joined'; readonly router: RouterInfo }
   | { readonly kind: 'left'; readonly router: RouterInfo }
   | { readonly kind: 'lost'; readonly router: RouterInfo; readonly reason: string }
-  | { readonly kind: 'resumed'; readonly router: RouterInfo };
+  | { readonly kind: 'resumed'; readonly router: RouterInfo }
+  /** A router joined the set but its stream could not be opened (yet): its lines are missing. */
+  | { readonly kind: 'unreachable'; readonly router: RouterInfo; readonly reason: string };
 
 export interface RouterFeedsOptions<T> {
   /** Reconnecting to one router after its stream broke (jitter recommended: clients retry together). */
@@ -54,6 +56,8 @@ export function routerFeeds<T>(
       // A router that joined after the first set is announced once its stream is open: until
       // then its lines are not in this stream, and "included from now on" would not be true.
       let joining = !first;
+      // Whether the subscriber has heard of this router (the first set, or a notice since).
+      let announced = first;
       const lost$ = new Subject<T>();
       const lines$ = defer(() => open(router)).pipe(
         tap({
@@ -66,6 +70,7 @@ export function routerFeeds<T>(
           if (feed.kind === 'line') return feed.line;
           if (joining) {
             joining = down = false;
+            announced = true;
             return opts.notice({ kind: 'joined', router });
           }
           if (!down) return NOTHING;
@@ -78,8 +83,14 @@ export function routerFeeds<T>(
           scheduler,
           onRetry: error => {
             // Not yet announced: the subscriber has nothing to lose from this router yet.
-            if (down || joining) return;
+            if (down) return;
             down = true;
+            announced = true;
+            if (joining) {
+              // Its apps' lines go to it from now on: the subscriber must hear they are missing.
+              lost$.next(opts.notice({ kind: 'unreachable', router, reason: describe(error) }));
+              return;
+            }
             lost$.next(opts.notice({ kind: 'lost', router, reason: describe(error) }));
           },
         }),
@@ -87,7 +98,7 @@ export function routerFeeds<T>(
       );
       // "left" only for a router the subscriber was told about.
       const left$ = stop$.pipe(
-        filter(() => !joining),
+        filter(() => announced),
         map(() => opts.notice({ kind: 'left', router })),
       );
       // lost$ first: a failure while lines$ is being subscribed is announced.

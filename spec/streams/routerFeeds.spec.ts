@@ -58,16 +58,16 @@ describe('routerFeeds', () => {
     });
   });
 
-  it('says "joined" once the new router\'s stream is open, not when it enters the set; nothing of one that never opened', () => {
+  it('says "joined" once the new router\'s stream is open, not when it enters the set; "unreachable" for one that does not open', () => {
     testScheduler.run(({ cold, hot, expectObservable }) => {
       const routers$ = hot('a-b-------c', { a: [R1], b: [R1, R2, R3], c: [R1] });
       const streams: Record<string, Observable<Feed<string>>> = {
         r1: feed(cold, 'c'),
         r2: feed(cold, '---c-y'),
-        r3: feed(cold, '-#', 'refused'), // never opens: no "lost", and no "left" when it goes
+        r3: feed(cold, '-#', 'refused'), // never opens: "unreachable" once, then "left" when it goes
       };
       const out$ = routerFeeds(routers$, router => streams[router.id], { backoff: { initialMs: 100, maxMs: 100 }, notice, scheduler: testScheduler });
-      expectObservable(out$, '^-----------!').toBe('-----j-y--l', { j: 'joined:r2', y: 'y', l: 'left:r2' });
+      expectObservable(out$, '^-----------!').toBe('---u-j-y--(lm)', { u: 'unreachable:r3', j: 'joined:r2', y: 'y', l: 'left:r2', m: 'left:r3' });
     });
   });
 

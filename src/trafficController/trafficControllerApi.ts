@@ -76,6 +76,8 @@ function changeText(change: RouterChange): string {
       return `lost the stream from router ${change.router.id} (${change.reason}); reconnecting, lines it receives meanwhile are not shown`;
     case 'resumed':
       return `stream from router ${change.router.id} resumed`;
+    case 'unreachable':
+      return `router ${change.router.id} joined but its stream cannot be opened (${change.reason}); retrying, lines of this app it receives meanwhile are not shown`;
   }
 }
 
