@@ -11,3 +11,9 @@ export function connectHost(host: string): string {
   if (host === '::') return '::1';
   return host;
 }
+
+/** Whether a URL's host is this machine's loopback interface (where a local secret may go). */
+export function isLoopbackUrl(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

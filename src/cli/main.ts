@@ -6,7 +6,7 @@ import { parseUdpTarget } from '../emitter/udpEmitter';
 import { isValidAppId } from '../envelope/codec';
 import { emit } from './emit';
 import { logs } from './logs';
-import { connectHost } from './addresses';
+import { connectHost, isLoopbackUrl } from './addresses';
 import { TOKEN_RULE, isWellFormedToken } from '../auth/bearerToken';
 import { readAdminToken, tokensFilePath } from '../auth/adminToken';
 
@@ -108,17 +108,20 @@ program
   .option('--recent', 'print the recent lines and exit')
   .option('--json', 'print each line as its envelope JSON')
   .option('--target <url>', "the traffic controller's HTTP address (default: $LOGGREGATOR_TARGET, or trafficController.http from config)")
-  .option('--token <token>', "the token to read the app with (default: $LOGGREGATOR_TOKEN, or this machine's admin token in the tokens file)")
+  .option('--token <token>', "the token to read the app with (default: $LOGGREGATOR_TOKEN, or, for a traffic controller on this machine, its admin token in the tokens file)")
   .option('--config <file>', 'JSON config file')
   .action(async (app: string, opts: { recent?: boolean; json?: boolean; target?: string; token?: string; config?: string }) => {
     const cfg = config(opts.config);
-    const token = opts.token ?? process.env.LOGGREGATOR_TOKEN ?? readAdminToken(tokensFilePath(cfg));
+    const target = httpTarget(opts.target, cfg);
+    // This machine's admin token goes only to a traffic controller on this machine: never to
+    // whatever host --target names.
+    const token = opts.token ?? process.env.LOGGREGATOR_TOKEN ?? (isLoopbackUrl(target) ? readAdminToken(tokensFilePath(cfg)) : undefined);
     if (token !== undefined && !isWellFormedToken(token)) fail(`invalid token: ${TOKEN_RULE}`);
     process.exitCode = await logs({
       app: checkApp(app),
       recent: opts.recent ?? false,
       json: opts.json ?? false,
-      target: httpTarget(opts.target, cfg),
+      target,
       token,
       colour: process.stdout.isTTY === true && !('NO_COLOR' in process.env),
     });
