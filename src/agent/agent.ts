@@ -88,6 +88,9 @@ export async function startAgent(config: Config, logger: Logger, deps: AgentDeps
     },
   );
 
+  if (deps.routers$ === undefined && config.routers.discovery === 'static' && config.routers.static.length === 0) {
+    throw new ConfigError('invalid configuration: routers.static is empty: the agent has no router to send to (give --router HOST:PORT, list them, or use routers.discovery "etcd")');
+  }
   let etcd: Etcd3 | undefined;
   let discovered$ = deps.routers$;
   if (discovered$ === undefined) {
@@ -96,7 +99,7 @@ export async function startAgent(config: Config, logger: Logger, deps: AgentDeps
   }
   const routers$ = discovered$.pipe(shareReplay({ bufferSize: 1, refCount: true }));
   // Each app's lines go to the router that owns it in the latest set; a set with no router
-  // leaves the apps' lines counted as dropped (send_error) until one is back.
+  // leaves the apps' lines counted as dropped (no_router) until one is back.
   const following: Subscription = routers$.subscribe({
     next: routers => {
       emitter.setRouters(routers.map(r => ({ ...parseUdpTarget(r.udp), id: r.id })));

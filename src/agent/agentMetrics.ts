@@ -56,7 +56,7 @@ export class AgentMetrics {
       this.lines.inc({ stream }, 0);
       this.reconnects.inc({ stream }, 0);
     });
-    ['send_queue_full', 'send_error'].forEach(reason => this.dropped.inc({ reason }, 0));
+    ['send_queue_full', 'send_error', 'no_router', 'router_refused'].forEach(reason => this.dropped.inc({ reason }, 0));
     ['unreadable', 'not_json', 'invalid'].forEach(reason => this.instancesRejected.inc({ reason }, 0));
     collectDefaultMetrics({ register: this.registry });
   }

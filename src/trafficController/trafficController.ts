@@ -35,6 +35,9 @@ export async function startTrafficController(config: Config, logger: Logger, dep
   let client: Etcd3 | undefined;
   let source$ = deps.routers$;
   if (source$ === undefined) {
+    if (config.routers.discovery === 'static' && config.routers.static.length === 0) {
+      throw new ConfigError('invalid configuration: routers.static is empty: the traffic controller has no router to ask (list them, or use routers.discovery "etcd")');
+    }
     if (config.routers.discovery === 'static' && config.routers.static.some(r => r.http === undefined)) {
       throw new ConfigError('invalid configuration: the traffic controller needs every router in routers.static to have an "http" address');
     }
@@ -43,10 +46,21 @@ export async function startTrafficController(config: Config, logger: Logger, dep
   }
   // One read of the set for the whole process; each tail session gets the latest at once.
   const shared$ = source$.pipe(shareReplay({ bufferSize: 1, refCount: true }));
-  const authorizer = deps.authorizer ?? (await openAuthorizer(config, logger));
+  let authorizer: Authorizer;
+  try {
+    authorizer = deps.authorizer ?? (await openAuthorizer(config, logger));
+  } catch (err) {
+    client?.close();
+    throw err;
+  }
   const api = new TrafficControllerApi(shared$, authorizer, metrics, opts, logger);
+  let known = new Set<string>();
   const following: Subscription = shared$.subscribe({
     next: routers => {
+      // A router gone from the set takes its metric series with it: ids come and go (containers).
+      const ids = new Set(routers.map(r => r.id));
+      for (const id of known) if (!ids.has(id)) metrics.forgetRouter(id);
+      known = ids;
       api.setRouters(routers);
       metrics.routers.set(routers.length);
       logger.info('routers', { routers: routers.map(r => `${r.id}=${r.http ?? '?'}`) });

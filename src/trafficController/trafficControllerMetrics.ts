@@ -44,6 +44,12 @@ export class TrafficControllerMetrics {
     registers: [this.registry],
   });
 
+  /** Removes the series of a router that left the set. */
+  forgetRouter(id: string): void {
+    this.routerStreamErrors.remove({ router: id });
+    for (const reason of ['timeout', 'unreachable', 'refused', 'too_large']) this.recentRouterFailures.remove({ router: id, reason });
+  }
+
   constructor() {
     const reasons: RefusedReason[] = ['bad_request', 'not_found', 'method_not_allowed', 'too_many_clients', 'origin_not_allowed', 'unauthorized', 'forbidden', 'authorizer_unavailable'];
     reasons.forEach(reason => this.refused.inc({ reason }, 0));

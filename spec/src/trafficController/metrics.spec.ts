@@ -1,7 +1,7 @@
 // The traffic controller's self metrics over HTTP (GET /metrics, Prometheus text, no token needed)
 // and /health: tail clients connected now, requests refused by reason, routers in the set.
 import { Teardown } from '../../support/teardown';
-import { newToken, promValue, routerInfo, startTc } from '../../support/trafficControllerHarness';
+import { closedPort, newToken, promValue, routerInfo, startTc } from '../../support/trafficControllerHarness';
 import { waitFor } from '../../support/waitFor';
 
 const ADMIN = newToken('admin');
@@ -54,5 +54,18 @@ describe('traffic controller /metrics and /health', () => {
     expect(promValue(await scrape(), 'loggregator_tc_routers')).toBe(1);
     const health = await tc.get('/health');
     expect([health.status, JSON.parse(health.body)]).toEqual([200, { status: 'ok', routers: 1 }]);
+  });
+
+  it("drops a router's series when it leaves the set, so router ids that come and go do not grow the registry", async () => {
+    const r1 = await teardown.router();
+    const gone = { id: 'r9', udp: '127.0.0.1:9', http: `127.0.0.1:${await closedPort()}` };
+    const tc = await startTc(teardown, { routers: [routerInfo('r1', r1), gone], tokens });
+    expect((await tc.get('/recent?app=app-a', { token: ADMIN })).status).toBe(200);
+    const before = (await tc.get('/metrics')).body;
+    expect(promValue(before, 'loggregator_tc_recent_router_failures_total', { router: 'r9', reason: 'unreachable' })).toBe(1);
+
+    tc.routers$.next([routerInfo('r1', r1)]);
+    const after = (await tc.get('/metrics')).body;
+    expect(after).not.toContain('router="r9"');
   });
 });
