@@ -50,6 +50,7 @@ export interface Config {
     auth: {
       mode: 'tokens' | 'callout';
       tokensFile: string | null;
+      recheckSeconds: number;
       callout: { url: string | null; timeoutMs: number; cacheSeconds: number; maxCached: number };
     };
   };

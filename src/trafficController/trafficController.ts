@@ -53,7 +53,7 @@ export async function startTrafficController(config: Config, logger: Logger, dep
     client?.close();
     throw err;
   }
-  const api = new TrafficControllerApi(shared$, authorizer, metrics, opts, logger);
+  const api = new TrafficControllerApi(shared$, authorizer, metrics, { ...opts, recheckMs: opts.auth.recheckSeconds * 1000 }, logger);
   let known = new Set<string>();
   const following: Subscription = shared$.subscribe({
     next: routers => {

@@ -2,7 +2,7 @@ import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http
 import { Socket } from 'node:net';
 import { answerAsHttp1, answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
 import { Duplex } from 'node:stream';
-import { Observable, Subject, concatMap, defer, filter, finalize, firstValueFrom, from, map, of, share, startWith, tap, timeout } from 'rxjs';
+import { Observable, Subject, concatMap, defer, exhaustMap, filter, finalize, firstValueFrom, from, interval, map, of, share, startWith, tap, timeout } from 'rxjs';
 import { WebSocketServer } from 'ws';
 import { LogLine } from '../../streams/logLine';
 import { mergeRecent } from '../../streams/recentMerge';
@@ -31,6 +31,8 @@ export interface TrafficControllerApiOptions {
   readonly tail: TailConfig;
   readonly recent: { readonly timeoutMs: number; readonly maxLines: number; readonly maxBytesPerRouter: number };
   readonly routerReconnect: { readonly initialMs: number; readonly maxMs: number };
+  /** How often an open tail's token is checked again. */
+  readonly recheckMs: number;
 }
 
 /** A recent merge: the lines, and the routers whose answers are missing from it (and why). */
@@ -256,7 +258,10 @@ export class TrafficControllerApi {
       if (socket.destroyed) return;
       if (refusal) return refuse(refusal);
       if (this.closing) return refuse(new Refusal(503, 'too_many_clients', 'the traffic controller is shutting down; try again'));
-      this.wss.handleUpgrade(req, socket, head, ws => this.startSession(ws, socket, query));
+      // The token was checked just now, so it is well formed and present.
+      const found = bearerToken(req.headers, url, { allowQuery: true });
+      const token = found.kind === 'token' ? found.token : '';
+      this.wss.handleUpgrade(req, socket, head, ws => this.startSession(ws, socket, query, token));
     });
   }
 
@@ -305,7 +310,7 @@ export class TrafficControllerApi {
     return open.waitFor(() => this.current.map(r => r.id), this.opts.recent.timeoutMs);
   }
 
-  private startSession(ws: import('ws').WebSocket, socket: Duplex, query: AppQuery): void {
+  private startSession(ws: import('ws').WebSocket, socket: Duplex, query: AppQuery, token: string): void {
     const tail = this.opts.tail;
     this.metrics.tailClients.inc();
     ws.once('close', () => this.metrics.tailClients.dec());
@@ -325,7 +330,7 @@ export class TrafficControllerApi {
           ),
         ).pipe(concatMap(lines => lines))
       : undefined;
-    runTailSession(
+    const session = runTailSession(
       ws,
       live$,
       recent$,
@@ -342,5 +347,18 @@ export class TrafficControllerApi {
       },
       this.logger,
     );
+    // The token is checked again while the session lasts: a token revoked (tokens file edited,
+    // the platform says no) ends its open tails too, with 1008 (policy violation). A check that
+    // cannot be made (503) leaves the session be.
+    const recheck = interval(this.opts.recheckMs)
+      .pipe(exhaustMap(() => from(this.authorizer.authorize(token, query.app).catch(() => ({ allowed: true as const })))))
+      .subscribe(decision => {
+        if (!decision.allowed && decision.status !== 503) {
+          this.metrics.revoked.inc();
+          ws.close(1008, decision.status === 401 ? 'token no longer valid' : 'token may no longer read this app');
+        }
+      });
+    ws.once('close', () => recheck.unsubscribe());
+    session.add(recheck);
   }
 }

@@ -37,6 +37,11 @@ export class TrafficControllerMetrics {
     help: 'Lines from routers that were not valid envelopes of the app asked for (skipped).',
     registers: [this.registry],
   });
+  readonly revoked = new Counter({
+    name: 'loggregator_tc_sessions_revoked_total',
+    help: 'Open tail sessions closed because their token was no longer allowed to read the app.',
+    registers: [this.registry],
+  });
   readonly dropped = new Counter({
     name: 'loggregator_tc_dropped_total',
     help: 'Lines dropped for tail clients that read too slowly.',
@@ -55,6 +60,7 @@ export class TrafficControllerMetrics {
     reasons.forEach(reason => this.refused.inc({ reason }, 0));
     this.dropped.inc({ reason: 'tail_slow_consumer' }, 0);
     this.invalidRouterLines.inc(0);
+    this.revoked.inc(0);
     collectDefaultMetrics({ register: this.registry });
   }
 }
