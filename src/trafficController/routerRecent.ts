@@ -4,6 +4,8 @@ import { Envelope } from '../envelope/envelope';
 
 export interface RouterRecentOptions {
   readonly timeoutMs: number;
+  /** Aborts the request (the client that asked has gone). */
+  readonly signal?: AbortSignal;
   /** Largest answer read; past it the router counts as failed for this request. */
   readonly maxBytes: number;
   /** Told of an answer line that is not a valid envelope of this app (counted, skipped). */
@@ -26,7 +28,8 @@ export class RecentFailure extends Error {
  */
 export async function routerRecent(router: RouterInfo, appId: string, opts: RouterRecentOptions): Promise<Envelope[]> {
   if (router.http === undefined) throw new RecentFailure('unreachable', `router ${router.id} has no HTTP address`);
-  const signal = AbortSignal.timeout(opts.timeoutMs);
+  const deadline = AbortSignal.timeout(opts.timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
   const url = `http://${router.http}/recent?app=${encodeURIComponent(appId)}`;
   let text = '';
   try {
@@ -48,7 +51,8 @@ export async function routerRecent(router: RouterInfo, appId: string, opts: Rout
     text += decoder.decode();
   } catch (err) {
     if (err instanceof RecentFailure) throw err;
-    if (signal.aborted) throw new RecentFailure('timeout', `no answer within ${opts.timeoutMs} ms`);
+    if (deadline.aborted) throw new RecentFailure('timeout', `no answer within ${opts.timeoutMs} ms`);
+    if (signal.aborted) throw new RecentFailure('unreachable', 'cancelled: the client has gone');
     const e = err as Error & { cause?: { code?: string } };
     throw new RecentFailure('unreachable', e.cause?.code ?? e.message);
   }

@@ -2,7 +2,7 @@ import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http
 import { Socket } from 'node:net';
 import { answerAsHttp1, answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
 import { Duplex } from 'node:stream';
-import { Observable, Subject, concatMap, defer, exhaustMap, filter, finalize, firstValueFrom, from, interval, map, of, share, startWith, tap, timeout } from 'rxjs';
+import { Observable, Subject, concatMap, exhaustMap, filter, finalize, firstValueFrom, from, interval, map, of, share, startWith, tap, timeout } from 'rxjs';
 import { WebSocketServer } from 'ws';
 import { LogLine } from '../../streams/logLine';
 import { mergeRecent } from '../../streams/recentMerge';
@@ -211,18 +211,20 @@ export class TrafficControllerApi {
   }
 
   /** Every live router asked at once, each with its own deadline; the failures are named. */
-  private async mergedRecent(appId: string, limit: number): Promise<MergedRecent> {
+  private async mergedRecent(appId: string, limit: number, signal?: AbortSignal): Promise<MergedRecent> {
     const routers = this.current;
     const skipped: MergedRecent['skipped'] = [];
     const answers = await Promise.all(
       routers.map(router =>
         routerRecent(router, appId, {
+          signal,
           timeoutMs: this.opts.recent.timeoutMs,
           maxBytes: this.opts.recent.maxBytesPerRouter,
           onInvalidLine: () => this.metrics.invalidRouterLines.inc(),
         }).catch((err: unknown) => {
           const reason = err instanceof RecentFailure ? err.reason : 'unreachable';
-          this.metrics.recentRouterFailures.inc({ router: router.id, reason });
+          // Cancelled because the client went: not the router's failure.
+          if (!signal?.aborted) this.metrics.recentRouterFailures.inc({ router: router.id, reason });
           skipped.push({ router, reason });
           return [] as Envelope[];
         }),
@@ -320,15 +322,32 @@ export class TrafficControllerApi {
     // Asked once the live streams are open (spliceRecent subscribes live first; the wait for
     // every router's stream is bounded by recent.timeoutMs): a line a router receives after its
     // /recent answer is then in the live stream, not lost between the two.
+    // Counted with /recent requests (the same bound), and cancelled when the client goes.
     const recent$ = query.recent
-      ? defer(() =>
-          from(
-            this.liveStreamsOpen(query.app).then(() => this.mergedRecent(query.app, limit)).then(merged => [
-              ...merged.envelopes.map(e => new LogLine(0, e)),
-              ...merged.skipped.map(s => notice(`recent lines from router ${s.router.id} are missing (${s.reason})`)),
-            ]),
-          ),
-        ).pipe(concatMap(lines => lines))
+      ? new Observable<LogLine[]>(subscriber => {
+          if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
+            subscriber.next([notice(`recent lines skipped: ${MAX_RECENT_IN_FLIGHT} recent requests are being answered already`)]);
+            subscriber.complete();
+            return;
+          }
+          this.recentInFlight++;
+          const abort = new AbortController();
+          this.liveStreamsOpen(query.app)
+            .then(() => this.mergedRecent(query.app, limit, abort.signal))
+            .then(
+              merged =>
+                subscriber.next([
+                  ...merged.envelopes.map(e => new LogLine(0, e)),
+                  ...merged.skipped.map(s => notice(`recent lines from router ${s.router.id} are missing (${s.reason})`)),
+                ]),
+              err => subscriber.next([notice(`recent lines unavailable (${String((err as Error).message ?? err)})`)]),
+            )
+            .finally(() => {
+              this.recentInFlight--;
+              subscriber.complete();
+            });
+          return () => abort.abort();
+        }).pipe(concatMap(lines => lines))
       : undefined;
     const session = runTailSession(
       ws,

@@ -152,4 +152,20 @@ describe('traffic controller /recent', () => {
     await waitFor(() => client.received.some(e => e.message === 'live on r1'), { what: 'the live line' });
     expect(client.lines.map(e => e.message)).toEqual(['recent on r1', 'live on r1']);
   });
+
+  it("cancels a tail's recent=true requests to the routers when the client goes", async () => {
+    const silent = await SilentServer.start(teardown);
+    const tc = await startTc(teardown, {
+      routers: [{ id: 'slow', udp: '127.0.0.1:9', http: silent.address }],
+      tokens,
+      config: { recent: { timeoutMs: 1_500 } },
+    });
+    const client = await tc.tail('app=app-a&recent=true', ADMIN);
+    await waitFor(() => silent.accepted >= 1, { what: 'the TC at the silent router' });
+    client.terminate();
+    // The wait for the live stream ends at 1.5 s; a /recent asked then would hang until 3 s.
+    await new Promise(resolve => setTimeout(resolve, 2_200));
+    // One connection only (the live stream's upgrade): no /recent was sent, and none counted as failed.
+    expect({ accepted: silent.accepted, failures: await tc.metric('loggregator_tc_recent_router_failures_total') }).toEqual({ accepted: 1, failures: 0 });
+  });
 });
