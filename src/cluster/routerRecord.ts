@@ -14,9 +14,10 @@ export const MAX_ROUTER_RECORD_BYTES = 4096;
 const PORT = '(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
 /**
  * HOST:PORT as config/config.schema.json's routers.static items spell it (an IPv6 host in
- * brackets), with the port range checked and no control characters in the host.
+ * brackets), with the port range checked, and no control characters in the host nor any
+ * character that would change the URL built from it (`/ @ ? # % \`).
  */
-export const HOST_PORT_PATTERN = `^(?:\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]\\u0000-\\u001f\\u007f]+):${PORT}$`;
+export const HOST_PORT_PATTERN = `^(?:\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]\\u0000-\\u001f\\u007f/@?#%\\\\]+):${PORT}$`;
 const HOST_PORT = new RegExp(HOST_PORT_PATTERN, 'u');
 
 /** Whether `text` is HOST:PORT as a router record (and routers.static) holds it. */

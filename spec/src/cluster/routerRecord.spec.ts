@@ -114,4 +114,8 @@ describe('isHostPort', () => {
     expect(['10.0.0.1:1', '[::1]:65535', 'a.example:80'].map(isHostPort)).toEqual([true, true, true]);
     expect(['10.0.0.1', '::1:80', '[::1]:0', 'a b:80', `${'h'.repeat(300)}:80`].map(isHostPort)).toEqual([false, false, false, false, false]);
   });
+
+  it.each(['h@x:80', 'a/b:80', 'h?x:80', 'h#x:80', 'h%2f:80', 'h\\x:80'])('refuses a host that would change the URL built from it: %s', address => {
+    expect(parseRouterRecord('r1', JSON.stringify({ udp: '127.0.0.1:1', http: address }))).toEqual({ invalid: expect.stringMatching(/^http: must be HOST:PORT/) });
+  });
 });
