@@ -13,10 +13,8 @@
 // etcd is stopped by the snapshot of the resync (there is no delete event to see).
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Etcd3 } from 'etcd3';
 import { Observable, Subject, Subscription, defer, finalize, ignoreElements, map, takeUntil, tap } from 'rxjs';
-import winston from 'winston';
 import { EtcdBindingStore } from '../../../src/bindings/etcdBindingStore';
 import { Config } from '../../../src/config/loadConfig';
 import { Logger } from '../../../src/logger';
@@ -25,6 +23,7 @@ import { Binding, bindingIdOf } from '../../../streams/binding';
 import { BindingStoreEvent, bindingSets } from '../../../streams/bindingSets';
 import { runKeyed } from '../../../streams/runKeyed';
 import { EtcdServer, startEtcd } from '../../support/etcdServer';
+import { recordingLogger } from '../../support/recordingLogger';
 import { run } from '../../support/childProcess';
 import { routerConfig } from '../../support/routerConfig';
 import { TcpProxy } from '../../support/tcpProxy';
@@ -51,25 +50,6 @@ function storeConfig(endpoint: string, prefix: string): Config {
     etcd: { endpoints: [endpoint], dialTimeoutMs: DIAL_TIMEOUT_MS },
     bindings: { ...base.bindings, store: 'etcd', etcdPrefix: prefix },
   };
-}
-
-interface LogRecord {
-  readonly level: string;
-  readonly message: string;
-  readonly [meta: string]: unknown;
-}
-
-/** A real winston logger whose records land in an array. */
-function recordingLogger(): { logger: Logger; records: LogRecord[] } {
-  const records: LogRecord[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      records.push(JSON.parse(chunk.toString()) as LogRecord);
-      callback();
-    },
-  });
-  const logger = winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
-  return { logger, records };
 }
 
 /** Every event and the error (if any) of one subscription. */

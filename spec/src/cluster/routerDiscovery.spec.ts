@@ -11,17 +11,15 @@
 import { AddressInfo } from 'node:net';
 import os, { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Etcd3 } from 'etcd3';
 import { Subscription, firstValueFrom, filter, timeout } from 'rxjs';
-import winston from 'winston';
 import { advertisedAddress, routerIdOf, routers$ } from '../../../src/cluster/routerDiscovery';
 import { RouterRegistration, registerRouter } from '../../../src/cluster/routerRegistration';
 import { Config, ConfigError } from '../../../src/config/loadConfig';
 import { createEtcdClient } from '../../../src/etcd/etcdClient';
-import { Logger } from '../../../src/logger';
 import { RouterInfo } from '../../../streams/routerInfo';
 import { EtcdServer, startEtcd } from '../../support/etcdServer';
+import { recordingLogger } from '../../support/recordingLogger';
 import { routerConfig } from '../../support/routerConfig';
 import { TcpProxy } from '../../support/tcpProxy';
 import { Teardown } from '../../support/teardown';
@@ -52,25 +50,6 @@ function etcdConfig(endpoint: string, prefix: string, ttlSeconds = 2): Config {
     etcd: { endpoints: [endpoint], dialTimeoutMs: DIAL_TIMEOUT_MS },
     routers: { ...base.routers, discovery: 'etcd', etcdPrefix: prefix, leaseTtlSeconds: ttlSeconds, reconnect: RECONNECT },
   };
-}
-
-interface LogRecord {
-  readonly level: string;
-  readonly message: string;
-  readonly [meta: string]: unknown;
-}
-
-/** A real winston logger whose records land in an array. */
-function recordingLogger(): { logger: Logger; records: LogRecord[] } {
-  const records: LogRecord[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      records.push(JSON.parse(chunk.toString()) as LogRecord);
-      callback();
-    },
-  });
-  const logger = winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
-  return { logger, records };
 }
 
 const registered = (r: RouterRegistration) => firstValueFrom(r.registered$.pipe(filter(Boolean), timeout(SOON.timeoutMs)));

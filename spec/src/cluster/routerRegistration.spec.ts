@@ -10,18 +10,16 @@
 // that stays away past the lease brings the record back with a fresh lease once it returns.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Etcd3 } from 'etcd3';
 import { Observable, firstValueFrom, filter, timeout } from 'rxjs';
-import winston from 'winston';
 import { routers$ } from '../../../src/cluster/routerDiscovery';
 import { encodeRouterRecord } from '../../../src/cluster/routerRecord';
 import { RouterRegistration, registerRouter } from '../../../src/cluster/routerRegistration';
 import { Config } from '../../../src/config/loadConfig';
 import { createEtcdClient, describeEtcdError } from '../../../src/etcd/etcdClient';
-import { Logger } from '../../../src/logger';
 import { RouterInfo } from '../../../streams/routerInfo';
 import { EtcdServer, startEtcd } from '../../support/etcdServer';
+import { recordingLogger } from '../../support/recordingLogger';
 import { routerConfig } from '../../support/routerConfig';
 import { TcpProxy } from '../../support/tcpProxy';
 import { Teardown } from '../../support/teardown';
@@ -47,25 +45,6 @@ function clusterConfig(endpoint: string, prefix: string, ttlSeconds = 2): Config
     etcd: { endpoints: [endpoint], dialTimeoutMs: DIAL_TIMEOUT_MS },
     routers: { ...base.routers, discovery: 'etcd', etcdPrefix: prefix, leaseTtlSeconds: ttlSeconds, reconnect: RECONNECT },
   };
-}
-
-interface LogRecord {
-  readonly level: string;
-  readonly message: string;
-  readonly [meta: string]: unknown;
-}
-
-/** A real winston logger whose records land in an array. */
-function recordingLogger(): { logger: Logger; records: LogRecord[] } {
-  const records: LogRecord[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      records.push(JSON.parse(chunk.toString()) as LogRecord);
-      callback();
-    },
-  });
-  const logger = winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
-  return { logger, records };
 }
 
 /** Resolves once the registration says it is in etcd. */
