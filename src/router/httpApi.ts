@@ -1,5 +1,6 @@
 import { IncomingMessage, ServerResponse, createServer, Server } from 'node:http';
-import { answerAsHttp1, answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
+import { answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
+import { admitTailUpgrade } from '../http/tailUpgrade';
 import { Duplex } from 'node:stream';
 import { defer, from } from 'rxjs';
 import { WebSocketServer } from 'ws';
@@ -8,7 +9,7 @@ import { LogLine } from '../../streams/logLine';
 import { RecentBuffer } from '../../streams/recentBuffer';
 import { parseAppQuery } from '../http/appQuery';
 import { sendNdjson } from '../http/ndjsonAnswer';
-import { Refusal, errorBody, parseUrl, refuseUpgrade, sendRefusal } from '../http/refusal';
+import { Refusal, errorBody, parseUrl, sendRefusal } from '../http/refusal';
 import { Logger } from '../logger';
 import { runTailSession } from './tailSession';
 import { RouterMetrics } from './routerMetrics';
@@ -114,28 +115,17 @@ export class HttpApi {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
-    if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
-      return answerAsHttp1(req, socket, (q, r) => this.handle(q, r));
-    }
-    const refuse = (refusal: Refusal) => {
-      this.metrics.refused.inc({ reason: refusal.reason });
-      refuseUpgrade(socket, refusal);
-    };
-    const url = parseUrl(req);
-    if (url instanceof Refusal) return refuse(url);
-    if (url.pathname !== '/tail') return refuse(new Refusal(404, 'not_found', `no websocket endpoint at ${url.pathname}; use /tail?app=ID`));
-    const query = parseAppQuery(url, this.opts.linesPerApp);
-    if (query instanceof Refusal) return refuse(query);
-    // A browser page from elsewhere must not read an app's logs through the user's browser
-    // (cross-site websocket hijacking): an Origin header, which only browsers send, must be allowed.
-    const origin = req.headers.origin;
-    if (origin !== undefined && !this.opts.allowedOrigins.includes(origin)) {
-      return refuse(new Refusal(403, 'origin_not_allowed', `websocket connections from origin ${JSON.stringify(origin.slice(0, 100))} are not allowed (router.tail.allowedOrigins)`));
-    }
-    if (this.wss.clients.size >= this.opts.maxClients) {
-      return refuse(new Refusal(503, 'too_many_clients', `tail client limit of ${this.opts.maxClients} reached; try again later`));
-    }
+    const admitted = admitTailUpgrade(req, socket, {
+      maxLimit: this.opts.linesPerApp,
+      allowedOrigins: this.opts.allowedOrigins,
+      originsKey: 'router.tail.allowedOrigins',
+      clients: this.wss.clients.size,
+      maxClients: this.opts.maxClients,
+      handle: (q, r) => this.handle(q, r),
+      onRefused: refusal => this.metrics.refused.inc({ reason: refusal.reason }),
+    });
+    if (admitted === undefined) return;
+    const { query } = admitted;
     this.wss.handleUpgrade(req, socket, head, ws => {
       this.metrics.tailClients.inc();
       ws.once('close', () => this.metrics.tailClients.dec());

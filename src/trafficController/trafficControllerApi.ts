@@ -1,6 +1,7 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { Socket } from 'node:net';
-import { answerAsHttp1, answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
+import { answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
+import { admitTailUpgrade } from '../http/tailUpgrade';
 import { Duplex } from 'node:stream';
 import { Observable, Subject, concatMap, exhaustMap, filter, finalize, firstValueFrom, from, interval, map, of, share, startWith, tap, timeout } from 'rxjs';
 import { WebSocketServer } from 'ws';
@@ -15,7 +16,7 @@ import { TailConfig } from '../config/loadConfig';
 import { Envelope } from '../envelope/envelope';
 import { AppQuery, parseAppQuery } from '../http/appQuery';
 import { sendNdjson } from '../http/ndjsonAnswer';
-import { Refusal, errorBody, parseUrl, refuseUpgrade, sendRefusal } from '../http/refusal';
+import { Refusal, errorBody, parseUrl, sendRefusal } from '../http/refusal';
 import { Logger } from '../logger';
 import { runTailSession } from '../router/tailSession';
 import { RecentFailure, routerRecent } from './routerRecent';
@@ -234,26 +235,18 @@ export class TrafficControllerApi {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
-    if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
-      return answerAsHttp1(req, socket, (q, r) => this.handle(q, r));
-    }
-    const refuse = (refusal: Refusal) => {
-      this.metrics.refused.inc({ reason: refusal.reason });
-      refuseUpgrade(socket, refusal);
-    };
-    const url = parseUrl(req);
-    if (url instanceof Refusal) return refuse(url);
-    if (url.pathname !== '/tail') return refuse(new Refusal(404, 'not_found', `no websocket endpoint at ${url.pathname}; use /tail?app=ID`));
-    const query = parseAppQuery(url, this.opts.recent.maxLines);
-    if (query instanceof Refusal) return refuse(query);
-    const origin = req.headers.origin;
-    if (origin !== undefined && !this.opts.tail.allowedOrigins.includes(origin)) {
-      return refuse(new Refusal(403, 'origin_not_allowed', `websocket connections from origin ${JSON.stringify(origin.slice(0, 100))} are not allowed (trafficController.tail.allowedOrigins)`));
-    }
-    if (this.wss.clients.size + this.upgrading >= this.opts.tail.maxClients) {
-      return refuse(new Refusal(503, 'too_many_clients', `tail client limit of ${this.opts.tail.maxClients} reached; try again later`));
-    }
+    const admitted = admitTailUpgrade(req, socket, {
+      maxLimit: this.opts.recent.maxLines,
+      allowedOrigins: this.opts.tail.allowedOrigins,
+      originsKey: 'trafficController.tail.allowedOrigins',
+      // Upgrades still being authorized count too.
+      clients: this.wss.clients.size + this.upgrading,
+      maxClients: this.opts.tail.maxClients,
+      handle: (q, r) => this.handle(q, r),
+      onRefused: refusal => this.metrics.refused.inc({ reason: refusal.reason }),
+    });
+    if (admitted === undefined) return;
+    const { url, query, refuse } = admitted;
     this.upgrading++;
     this.authorize(req, url, query, true).then(refusal => {
       this.upgrading--;

@@ -1,0 +1,61 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Duplex } from 'node:stream';
+import { AppQuery, parseAppQuery } from './appQuery';
+import { Refusal, parseUrl, refuseUpgrade } from './refusal';
+import { answerAsHttp1 } from './serverLifecycle';
+
+export interface TailUpgradeOptions {
+  readonly maxLimit: number;
+  readonly allowedOrigins: readonly string[];
+  /** The config key of allowedOrigins, named in the refusal. */
+  readonly originsKey: string;
+  /** Tail clients connected (and being admitted) now, and the limit. */
+  readonly clients: number;
+  readonly maxClients: number;
+  /** Answers a request that offered another protocol than websocket, as plain HTTP/1.1. */
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly onRefused: (refusal: Refusal) => void;
+}
+
+/** An admitted /tail upgrade: its URL and query, and how to refuse it later (counted). */
+export interface TailUpgrade {
+  readonly url: URL;
+  readonly query: AppQuery;
+  readonly refuse: (refusal: Refusal) => void;
+}
+
+/**
+ * The checks every websocket /tail upgrade goes through, in the router and the traffic
+ * controller alike: path, query, origin, client limit. A refused upgrade is answered (JSON error
+ * body, counted) and undefined is returned.
+ */
+export function admitTailUpgrade(req: IncomingMessage, socket: Duplex, opts: TailUpgradeOptions): TailUpgrade | undefined {
+  socket.on('error', () => socket.destroy());
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
+    answerAsHttp1(req, socket, opts.handle);
+    return undefined;
+  }
+  const refuse = (refusal: Refusal) => {
+    opts.onRefused(refusal);
+    refuseUpgrade(socket, refusal);
+  };
+  const refused = (refusal: Refusal): undefined => {
+    refuse(refusal);
+    return undefined;
+  };
+  const url = parseUrl(req);
+  if (url instanceof Refusal) return refused(url);
+  if (url.pathname !== '/tail') return refused(new Refusal(404, 'not_found', `no websocket endpoint at ${url.pathname}; use /tail?app=ID`));
+  const query = parseAppQuery(url, opts.maxLimit);
+  if (query instanceof Refusal) return refused(query);
+  // A browser page from elsewhere must not read an app's logs through the user's browser
+  // (cross-site websocket hijacking): an Origin header, which only browsers send, must be allowed.
+  const origin = req.headers.origin;
+  if (origin !== undefined && !opts.allowedOrigins.includes(origin)) {
+    return refused(new Refusal(403, 'origin_not_allowed', `websocket connections from origin ${JSON.stringify(origin.slice(0, 100))} are not allowed (${opts.originsKey})`));
+  }
+  if (opts.clients >= opts.maxClients) {
+    return refused(new Refusal(503, 'too_many_clients', `tail client limit of ${opts.maxClients} reached; try again later`));
+  }
+  return { url, query, refuse };
+}
