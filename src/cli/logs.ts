@@ -16,6 +16,8 @@ export interface LogsOptions {
   readonly colour: boolean;
   /** Reconnect attempts in a row after a connection drops, before giving up. */
   readonly maxReconnects?: number;
+  /** Told each time a tail connection is open (for tests, and callers that show status). */
+  readonly onConnected?: () => void;
   /** Stops a live tail (it then resolves 0). */
   readonly signal?: AbortSignal;
   readonly out?: (text: string) => void;
@@ -144,7 +146,10 @@ export async function logs(opts: LogsOptions): Promise<number> {
       url.searchParams.set('recent', 'true');
       skippingReplay = true;
     }
-    return frames(url, opts, () => (connectedOnce = true)).subscribe(subscriber);
+    return frames(url, opts, () => {
+      connectedOnce = true;
+      opts.onConnected?.();
+    }).subscribe(subscriber);
   }).pipe(
     retry({
       resetOnSuccess: true,

@@ -68,6 +68,7 @@ describe('logs', () => {
 
   it('reconnects a tail that dropped before any line arrived', async () => {
     const proxy = await TcpProxy.start(router.httpAddress.port);
+    let connections = 0;
     const printed: string[] = [];
     const abort = new AbortController();
     const done = logs({
@@ -79,10 +80,14 @@ describe('logs', () => {
       signal: abort.signal,
       out: t => printed.push(JSON.parse(t).message),
       err: () => undefined,
+      onConnected: () => connections++,
     });
     try {
       const tailClients = async () => (await router.metrics.tailClients.get()).values[0]?.value;
-      await waitFor(async () => (await tailClients()) === 1, { what: 'the tail to connect', timeoutMs: 10_000 });
+      // Open at the client, not only upgraded at the router: a cut before the 101 arrives is a
+      // first connection that failed, which logs rightly reports instead of retrying.
+      await waitFor(() => connections === 1, { what: 'the tail to connect', timeoutMs: 10_000 });
+      await waitFor(async () => (await tailClients()) === 1, { what: 'the router to count it', timeoutMs: 10_000 });
       proxy.cut();
       await waitFor(async () => (await tailClients()) === 0, { what: 'the router to see the client go', timeoutMs: 10_000 });
       await waitFor(async () => (await tailClients()) === 1, { what: 'the tail to reconnect', timeoutMs: 10_000 });
