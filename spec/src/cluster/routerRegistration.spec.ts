@@ -23,7 +23,7 @@ import { recordingLogger } from '../../support/recordingLogger';
 import { routerConfig } from '../../support/routerConfig';
 import { TcpProxy } from '../../support/tcpProxy';
 import { Teardown } from '../../support/teardown';
-import { waitFor } from '../../support/waitFor';
+import { waitFor, within } from '../../support/waitFor';
 
 jest.setTimeout(20_000);
 
@@ -258,10 +258,9 @@ describe('registerRouter when etcd goes away', () => {
     etcd.kill('SIGSTOP'); // up, but answering nothing
     teardown.add(etcd, e => e.kill('SIGCONT'));
     const started = Date.now();
-    await expect(registration.close()).resolves.toBeUndefined();
-    const tookMs = Date.now() - started;
-    expect(tookMs).toBeGreaterThanOrEqual(DIAL_TIMEOUT_MS - 100); // it did wait for the revoke
-    expect(tookMs).toBeLessThan(DIAL_TIMEOUT_MS + 1_500);
+    // Bounded by the client's deadline (plus slack for a loaded machine), however long etcd is hung.
+    await expect(within(registration.close(), DIAL_TIMEOUT_MS + 1_500, 'close() with etcd hung')).resolves.toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(DIAL_TIMEOUT_MS - 100); // it did wait for the revoke
     expect(records.filter(r => r.level === 'warn').map(r => r.message)).toEqual([
       'could not revoke the lease of the router registration; its record goes when the lease expires',
     ]);

@@ -10,7 +10,7 @@ import { Envelope } from '../../../src/envelope/envelope';
 import { Teardown } from '../../support/teardown';
 import { SilentServer, closedPort, ingested, newToken, routerInfo, routerTailClients, startTc } from '../../support/trafficControllerHarness';
 import { envelope } from '../../support/udpSender';
-import { waitFor } from '../../support/waitFor';
+import { waitFor, within } from '../../support/waitFor';
 
 const ADMIN = newToken('admin');
 const tokens = { [ADMIN]: '*' as const };
@@ -111,7 +111,8 @@ describe('traffic controller /recent', () => {
     await waitFor(async () => (await ingested(r1)) === 1 && (await ingested(r2)) === 1, { what: 'both lines ingested' });
 
     const started = Date.now();
-    const answer = await tc.get('/recent?app=app-a', { token: ADMIN });
+    // Waited for the silent one, but not for ever: bounded by its deadline (plus slack for a loaded machine).
+    const answer = await within(tc.get('/recent?app=app-a', { token: ADMIN }), timeoutMs + 1_500, 'the answer within the deadline');
     const tookMs = Date.now() - started;
     expect(answer.status).toBe(200);
     expect(messages(answer.envelopes)).toEqual(['r2 line', 'r1 line']);
@@ -119,9 +120,7 @@ describe('traffic controller /recent', () => {
     const skipped = (answer.headers.get('x-skipped-routers') ?? '').split(', ').sort();
     expect(skipped).toEqual(['r3 (timeout)', 'r4 (unreachable)']);
     expect(silent.accepted).toBeGreaterThanOrEqual(1);
-    // Waited for the silent one, but no longer than its deadline (plus slack for a loaded machine).
-    expect(tookMs).toBeGreaterThanOrEqual(timeoutMs - 20);
-    expect(tookMs).toBeLessThan(timeoutMs + 1_500);
+    expect(tookMs).toBeGreaterThanOrEqual(timeoutMs - 20); // it did wait for the silent router
     expect(await tc.metric('loggregator_tc_recent_router_failures_total', { router: 'r3', reason: 'timeout' })).toBe(1);
     expect(await tc.metric('loggregator_tc_recent_router_failures_total', { router: 'r4', reason: 'unreachable' })).toBe(1);
     expect(await tc.metric('loggregator_tc_recent_router_failures_total', { router: 'r1' })).toBe(0);
