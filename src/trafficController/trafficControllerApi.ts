@@ -1,5 +1,6 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { Socket } from 'node:net';
+import { acceptApiRequest } from '../http/apiRequest';
 import { answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
 import { admitTailUpgrade } from '../http/tailUpgrade';
 import { Duplex } from 'node:stream';
@@ -16,7 +17,7 @@ import { TailConfig } from '../config/loadConfig';
 import { Envelope } from '../envelope/envelope';
 import { AppQuery, parseAppQuery } from '../http/appQuery';
 import { sendNdjson } from '../http/ndjsonAnswer';
-import { Refusal, errorBody, parseUrl, sendRefusal } from '../http/refusal';
+import { Refusal, sendRefusal } from '../http/refusal';
 import { Logger } from '../logger';
 import { runTailSession } from '../router/tailSession';
 import { RecentFailure, routerRecent } from './routerRecent';
@@ -163,42 +164,25 @@ export class TrafficControllerApi {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = parseUrl(req);
-    if (url instanceof Refusal) return this.refuse(res, url);
-    const known = ['/recent', '/health', '/metrics', '/tail'];
-    if (!known.includes(url.pathname)) return this.refuse(res, new Refusal(404, 'not_found', `no such path ${url.pathname}; try /recent, /tail, /health or /metrics`));
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return this.refuse(res, new Refusal(405, 'method_not_allowed', `${req.method} not allowed; use GET`));
+    const url = acceptApiRequest(req, res, {
+      registry: this.metrics.registry,
+      health: () => ({ routers: this.current.length }),
+      refuse: refusal => this.refuse(res, refusal),
+    });
+    if (url === undefined) return;
+    // GET /recent: the only path left.
+    const query = parseAppQuery(url, this.opts.recent.maxLines);
+    if (query instanceof Refusal) return this.refuse(res, query);
+    if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
+      return this.refuse(res, new Refusal(503, 'too_many_clients', `${MAX_RECENT_IN_FLIGHT} /recent requests are being answered already; try again later`));
     }
-    switch (url.pathname) {
-      case '/health':
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok', routers: this.current.length }) + '\n');
-        return;
-      case '/metrics':
-        this.metrics.registry.metrics().then(
-          text => res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(text),
-          err => res.writeHead(500, { 'Content-Type': 'application/json' }).end(errorBody(String(err))),
-        );
-        return;
-      case '/tail':
-        return this.refuse(res, new Refusal(426, 'bad_request', '/tail is a websocket endpoint: connect with a websocket client'));
-      case '/recent': {
-        const query = parseAppQuery(url, this.opts.recent.maxLines);
-        if (query instanceof Refusal) return this.refuse(res, query);
-        if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
-          return this.refuse(res, new Refusal(503, 'too_many_clients', `${MAX_RECENT_IN_FLIGHT} /recent requests are being answered already; try again later`));
-        }
-        this.recentInFlight++;
-        this.answerRecent(req, res, url, query)
-          .catch(err => {
-            this.logger.error('/recent answer failed', { error: String(err) });
-            res.destroy();
-          })
-          .finally(() => this.recentInFlight--);
-        return;
-      }
-    }
+    this.recentInFlight++;
+    this.answerRecent(req, res, url, query)
+      .catch(err => {
+        this.logger.error('/recent answer failed', { error: String(err) });
+        res.destroy();
+      })
+      .finally(() => this.recentInFlight--);
   }
 
   private async answerRecent(req: IncomingMessage, res: ServerResponse, url: URL, query: AppQuery): Promise<void> {

@@ -1,0 +1,39 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Registry } from 'prom-client';
+import { Refusal, errorBody, parseUrl } from './refusal';
+
+/** The paths of the router's and the traffic controller's HTTP APIs (the same four). */
+const PATHS = ['/recent', '/health', '/metrics', '/tail'];
+
+/**
+ * The checks every plain HTTP request to the APIs goes through: a parseable URL, a known path,
+ * GET or HEAD. Returns the URL, or refuses (through `refuse`, which counts) and returns undefined.
+ * /health, /metrics and the /tail-without-upgrade hint are answered here too.
+ */
+export function acceptApiRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: { readonly registry: Registry; readonly health: () => object; readonly refuse: (refusal: Refusal) => void },
+): URL | undefined {
+  const url = parseUrl(req);
+  if (url instanceof Refusal) return void opts.refuse(url);
+  if (!PATHS.includes(url.pathname)) return void opts.refuse(new Refusal(404, 'not_found', `no such path ${url.pathname}; try /recent, /tail, /health or /metrics`));
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    return void opts.refuse(new Refusal(405, 'method_not_allowed', `${req.method} not allowed; use GET`));
+  }
+  switch (url.pathname) {
+    case '/health':
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok', ...opts.health() }) + '\n');
+      return undefined;
+    case '/metrics':
+      opts.registry.metrics().then(
+        text => res.writeHead(200, { 'Content-Type': opts.registry.contentType }).end(text),
+        err => res.writeHead(500, { 'Content-Type': 'application/json' }).end(errorBody(String(err))),
+      );
+      return undefined;
+    case '/tail':
+      return void opts.refuse(new Refusal(426, 'bad_request', '/tail is a websocket endpoint: connect with a websocket client'));
+  }
+  return url;
+}
