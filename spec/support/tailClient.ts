@@ -1,4 +1,5 @@
 // A websocket tail client that records what it receives, for real-socket router specs.
+import { IncomingHttpHeaders } from 'node:http';
 import { AddressInfo } from 'node:net';
 import WebSocket, { ClientOptions } from 'ws';
 import { Envelope } from '../../src/envelope/envelope';
@@ -75,12 +76,13 @@ export class TailClient {
 export interface Refused {
   readonly status: number;
   readonly contentType: string | undefined;
+  readonly headers: IncomingHttpHeaders;
   readonly body: string;
 }
 
 /** Tries a websocket upgrade that the router should refuse; the status and body it answered. */
-export function refusedTail(address: AddressInfo, pathAndQuery: string): Promise<Refused> {
-  const ws = new WebSocket(`ws://${address.address}:${address.port}${pathAndQuery}`);
+export function refusedTail(address: AddressInfo, pathAndQuery: string, headers: Record<string, string> = {}): Promise<Refused> {
+  const ws = new WebSocket(`ws://${address.address}:${address.port}${pathAndQuery}`, { headers, handshakeTimeout: 5_000 });
   return new Promise((resolve, reject) => {
     ws.once('open', () => {
       ws.terminate();
@@ -90,7 +92,7 @@ export function refusedTail(address: AddressInfo, pathAndQuery: string): Promise
       const chunks: Buffer[] = [];
       res.on('data', chunk => chunks.push(chunk));
       res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') });
+        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
         ws.terminate();
       });
     });

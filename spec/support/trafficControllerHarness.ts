@@ -19,7 +19,7 @@ import { AddressInfo, Socket, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BehaviorSubject } from 'rxjs';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { Authorizer } from '../../src/auth/authorizer';
 import { openTokensFileAuthorizer } from '../../src/auth/tokensFile';
 import { Config } from '../../src/config/loadConfig';
@@ -32,7 +32,7 @@ import { captureLogger } from './drainWriterHarness';
 import { metricValue } from './routerMetricValue';
 import { routerConfig } from './routerConfig';
 import { Teardown } from './teardown';
-import { TailClient } from './tailClient';
+import { TailClient, refusedTail } from './tailClient';
 import { waitFor } from './waitFor';
 
 /** Random, so that any piece of one found in a log line can only have come from the token. */
@@ -170,22 +170,7 @@ export async function startTc(teardown: Teardown, opts: TcStart = {}): Promise<T
 
 /** Tries a websocket upgrade that should be refused; the status, headers and body of the refusal. */
 export function refusedUpgrade(address: AddressInfo, pathAndQuery: string, headers: Record<string, string> = {}): Promise<RefusedUpgrade> {
-  const ws = new WebSocket(`ws://127.0.0.1:${address.port}${pathAndQuery}`, { headers, handshakeTimeout: 5_000 });
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => {
-      ws.terminate();
-      reject(new Error(`websocket ${pathAndQuery} was accepted, expected a refusal`));
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', chunk => chunks.push(chunk));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
-        ws.terminate();
-      });
-    });
-    ws.once('error', err => reject(err));
-  });
+  return refusedTail({ ...address, address: '127.0.0.1' }, pathAndQuery, headers);
 }
 
 /** Lines ingested by a router so far. */
