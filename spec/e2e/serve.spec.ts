@@ -1,10 +1,10 @@
 // End to end, as the README's walkthrough: `npm run serve` (a router and the traffic controller
 // in front of it, with auth on), then `npx loggregator emit` and `npx loggregator logs` against
 // it, the logs command finding the admin token that serve created on its own, then SIGTERM.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Child, run } from '../support/childProcess';
+import { Child, PROJECT_ROOT, run } from '../support/childProcess';
 
 jest.setTimeout(60_000);
 
@@ -32,6 +32,15 @@ describe('loggregator serve, emit and logs as child processes', () => {
   });
 
   afterAll(() => server.kill());
+
+  it('runs npx loggregator without rebuilding the project (the first npx in a checkout links it into the npx cache, which runs prepare)', async () => {
+    // A rebuild here would take ~20 s and rewrite dist/ under the other specs' running processes.
+    const cli = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
+    const before = statSync(cli).mtimeMs;
+    const res = await run('npx', ['loggregator', '--version'], { timeoutMs: 60_000 });
+    expect(res).toMatchObject({ code: 0, stdout: `${JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version}\n` });
+    expect(statSync(cli).mtimeMs).toBe(before);
+  });
 
   it('delivers emitted lines, from an argument and from stdin, to logs --recent in order', async () => {
     const one = await run('npx', ['loggregator', 'emit', 'e2e-app', 'hello from e2e', '--target', udp]);

@@ -9,6 +9,7 @@ import { logs } from './logs';
 import { connectHost, isLoopbackUrl } from './addresses';
 import { TOKEN_RULE, isWellFormedToken } from '../auth/bearerToken';
 import { readAdminToken, tokensFilePath } from '../auth/adminToken';
+import { version } from '../../package.json';
 
 // The processes' wiring is loaded only by the commands that run it: `logs` and `emit` start fast.
 const processes = () => import('./serve');
@@ -57,6 +58,7 @@ function httpTarget(text: string | undefined, cfg: Config): URL {
 const program = new Command()
   .name('loggregator')
   .description('A log router for application platforms: UDP ingest, recent logs over HTTP, live tail over websocket, syslog drains.')
+  .version(version)
   .showHelpAfterError()
   .exitOverride((err: CommanderError) => process.exit(err.exitCode === 0 ? 0 : USAGE));
 
