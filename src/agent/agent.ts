@@ -95,7 +95,12 @@ export async function startAgent(config: Config, logger: Logger, deps: AgentDeps
   let discovered$ = deps.routers$;
   if (discovered$ === undefined) {
     if (config.routers.discovery === 'etcd') etcd = createEtcdClient(config);
-    discovered$ = discoverRouters(config, { client: etcd, logger });
+    discovered$ = discoverRouters(config, {
+      client: etcd,
+      logger,
+      onError: () => metrics.discoveryErrors.inc(),
+      onInvalid: () => metrics.invalidRouterRecords.inc(),
+    });
   }
   const routers$ = discovered$.pipe(shareReplay({ bufferSize: 1, refCount: true }));
   // Each app's lines go to the router that owns it in the latest set; a set with no router

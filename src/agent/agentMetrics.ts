@@ -33,6 +33,16 @@ export class AgentMetrics {
     help: 'Routers in the current set (apps are spread over them by rendezvous hashing).',
     registers: [this.registry],
   });
+  readonly discoveryErrors = new Counter({
+    name: 'loggregator_agent_router_discovery_errors_total',
+    help: 'Failed reads or watches of the routers in etcd (the last known set stays in use; retried with backoff).',
+    registers: [this.registry],
+  });
+  readonly invalidRouterRecords = new Counter({
+    name: 'loggregator_agent_invalid_router_records_total',
+    help: 'Router records in etcd left out as invalid (each logged once, with its key and what is wrong).',
+    registers: [this.registry],
+  });
   readonly instancesRejected = new Counter<'reason'>({
     name: 'loggregator_agent_instances_file_rejected_total',
     help: 'Reads of instances.json that could not be used (the running set was kept), by reason.',
@@ -52,6 +62,8 @@ export class AgentMetrics {
   });
 
   constructor() {
+    this.discoveryErrors.inc(0);
+    this.invalidRouterRecords.inc(0);
     ['stdout', 'stderr'].forEach(stream => {
       this.lines.inc({ stream }, 0);
       this.reconnects.inc({ stream }, 0);
