@@ -77,13 +77,14 @@ export function registerRouter(client: Etcd3, opts: RouterRegistrationOptions): 
         let lost = false;
         let putOnce = false;
         let failing = false;
+        let heldElsewhere = false;
         lease.on('lost', err => {
           lost = true;
           subscriber.error(new LeaseLost(describe(err).message));
         });
         // A failed check errors the session only when the lease is gone or the first put failed;
         // otherwise it is reported once per run of failures and the next check tries again.
-        const check = async (): Promise<'ok' | 'put' | 'failed'> => {
+        const check = async (): Promise<CheckOutcome | 'failed'> => {
           try {
             return await checkRecord(client, lease, key, value);
           } catch (err) {
@@ -104,7 +105,24 @@ export function registerRouter(client: Etcd3, opts: RouterRegistrationOptions): 
               if (outcome === 'failed') return;
               if (failing) logger.info('the router registration checks again fine');
               failing = false;
-              if (outcome === 'put' && putOnce) {
+              if (typeof outcome === 'object') {
+                // Not ours to take: this router stays out of the set until the holder is gone.
+                if (!heldElsewhere) {
+                  logger.error(
+                    'another router holds this router id in etcd; this router is not registered (agents send it nothing) until that record goes: give every router its own router.id',
+                    { heldBy: outcome.heldBy, ttlSeconds: opts.ttlSeconds },
+                  );
+                  opts.onError?.();
+                }
+                heldElsewhere = true;
+                subscriber.next(false);
+                return;
+              }
+              const wasHeld = heldElsewhere;
+              heldElsewhere = false;
+              if (wasHeld) {
+                logger.info('the router id is free again in etcd; router registered', { udp: opts.info.udp, http: opts.info.http });
+              } else if (outcome === 'put' && putOnce) {
                 logger.warn('the router registration was deleted or changed by someone else (another router with this id?); put it back');
                 opts.onError?.();
               } else if (outcome === 'put') {
@@ -175,12 +193,33 @@ class LeaseLost extends Error {
   }
 }
 
+/** What one check found: all well, the record (re)put under our lease, or held by another router. */
+type CheckOutcome = 'ok' | 'put' | { readonly heldBy: string };
+
 /**
- * One transaction: if `key` holds `value` under `lease`, nothing ('ok'); else put it under the
- * lease ('put'). A missing key matches neither comparison, so the first run puts.
+ * Whether `key` holds `value` under `lease` ('ok'); if not, puts it there when the key is free to
+ * take ('put'), else says who holds it. Free to take: no record; a record under our own lease (its
+ * value was changed); a record without a lease (written by hand: no live router holds it); a record
+ * with our value under another lease (our own earlier run, whose lease has not expired yet). A
+ * record with another value under another live lease is another router's: two routers given one
+ * id would otherwise overwrite each other on every check, and the agents' apps would flap between
+ * them. Each put is conditional on the record read, so two routers racing for a free key cannot
+ * both win; a record that changed in between is read again (a few times, then the next check).
  */
-async function checkRecord(client: Etcd3, lease: Lease, key: string, value: string): Promise<'ok' | 'put'> {
+async function checkRecord(client: Etcd3, lease: Lease, key: string, value: string): Promise<CheckOutcome> {
   const id = await lease.grant();
-  const result = await client.if(key, 'Lease', '==', id).and(key, 'Value', '==', value).else(client.put(key).value(value).lease(id)).commit();
-  return result.succeeded ? 'ok' : 'put';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const found = await client.if(key, 'Lease', '==', id).and(key, 'Value', '==', value).else(client.get(key)).commit();
+    if (found.succeeded) return 'ok';
+    const held = found.responses[0]?.response_range?.kvs[0];
+    const put = client.put(key).value(value).lease(id);
+    if (held === undefined) {
+      if ((await client.if(key, 'Create', '==', 0).then(put).commit()).succeeded) return 'put';
+      continue;
+    }
+    const other = held.value.toString();
+    if (held.lease !== id && held.lease !== '0' && other !== value) return { heldBy: other.slice(0, 300) };
+    if ((await client.if(key, 'Mod', '==', held.mod_revision).then(put).commit()).succeeded) return 'put';
+  }
+  return { heldBy: '(a record that kept changing while it was read)' };
 }

@@ -203,6 +203,50 @@ describe('registerRouter against a real etcd', () => {
     expect(errors).toBe(2);
   });
 
+  it('leaves a record held by another live router with the same id alone, says so once, and registers once that router is gone', async () => {
+    const prefix = nextPrefix();
+    const key = prefix + ROUTER_A.id;
+    const first = register(prefix, ROUTER_A, 3);
+    await registered(first.registration);
+    const lease = (await stored(key))?.lease;
+
+    let errors = 0;
+    const twin: RouterInfo = { ...ROUTER_A, udp: '10.0.0.7:3456', http: '10.0.0.7:8082' };
+    const second = register(prefix, twin, 3, { onError: () => errors++ });
+    await waitFor(() => second.records.some(r => r.level === 'error'), { ...SOON, what: 'the second router to say the id is taken' });
+    // Two more of its checks (every TTL / 3 = 1 s): it never takes the record, so the two never flap.
+    await new Promise(resolve => setTimeout(resolve, 2500));
+    expect((await stored(key))?.value.toString()).toBe(encodeRouterRecord(ROUTER_A));
+    expect((await stored(key))?.lease).toBe(lease);
+    expect(second.states).not.toContain(true);
+    expect(second.records.filter(r => r.level === 'error')).toEqual([
+      expect.objectContaining({
+        message: 'another router holds this router id in etcd; this router is not registered (agents send it nothing) until that record goes: give every router its own router.id',
+        heldBy: encodeRouterRecord(ROUTER_A),
+      }),
+    ]);
+    expect(errors).toBe(1);
+    expect(first.records.filter(r => r.level !== 'info')).toEqual([]);
+
+    await first.registration.close();
+    await waitFor(async () => (await stored(key))?.value.toString() === encodeRouterRecord(twin), { ...SOON, what: 'the second router to take the freed id' });
+    await waitFor(() => second.states.at(-1) === true, { ...SOON, what: 'registered$ to say true' });
+    expect(second.records.some(r => r.message === 'the router id is free again in etcd; router registered')).toBe(true);
+  });
+
+  it('takes over a record with its own value left by its earlier run (a restart within the TTL), at once', async () => {
+    const prefix = nextPrefix();
+    const key = prefix + ROUTER_A.id;
+    const earlier = await client.lease(30).grant();
+    await client.put(key).value(encodeRouterRecord(ROUTER_A)).lease(earlier);
+    const { registration, records } = register(prefix, ROUTER_A, 3);
+    await registered(registration);
+    expect((await stored(key))?.lease).not.toBe(earlier);
+    expect(records.filter(r => r.level !== 'info')).toEqual([]);
+    await client.leaseClient.leaseRevoke({ ID: earlier });
+    expect((await stored(key))?.value.toString()).toBe(encodeRouterRecord(ROUTER_A));
+  });
+
   it('registers again with a new lease when its lease is revoked behind its back', async () => {
     const prefix = nextPrefix();
     let errors = 0;
