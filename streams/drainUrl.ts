@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** The kinds of drain a binding can name. */
 export type DrainScheme = 'syslog' | 'syslog-tls' | 'https';
 
@@ -10,8 +12,9 @@ export interface DrainTarget {
    */
   readonly url: string;
   /**
-   * The URL with userinfo, query and fragment removed: how the drain is named in logs, metrics
-   * and notices (drain URLs often carry tokens there).
+   * How the drain is named in logs, metrics and notices: scheme, host and port only (drain URLs
+   * carry tokens in userinfo, query and, for https, the path); an https path is shown as a short
+   * digest, so drains on one host stay apart without their paths being shown.
    */
   readonly name: string;
   readonly host: string;
@@ -61,15 +64,18 @@ export function parseDrainUrl(raw: string): DrainUrlResult {
 }
 
 /**
- * A URL's public name: userinfo, query and fragment removed. For a value that is not a URL at
- * all, only its scheme (if any) is kept, so a malformed URL carrying a token is never logged.
+ * A URL's public name: scheme, host and port; for https with a path, `(path DIGEST)` after it,
+ * the first 8 hex digits of the path's SHA-256 (HTTPS log services put the account token in the
+ * path: `https://logs.example.com/bulk/TOKEN`). For a value that is not a URL at all, only its
+ * scheme (if any) is kept, so a malformed URL carrying a token is never logged.
  */
 export function drainName(raw: string): string {
   try {
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) throw new Error('no scheme://');
     const url = new URL(raw);
-    const path = url.protocol === 'https:' ? url.pathname : '';
-    return `${url.protocol}//${url.host}${path === '/' ? '' : path}`;
+    const path = url.protocol === 'https:' ? url.pathname : '/';
+    const digest = path === '/' ? '' : ` (path ${createHash('sha256').update(path).digest('hex').slice(0, 8)})`;
+    return `${url.protocol}//${url.host}${digest}`;
   } catch {
     const scheme = /^([a-z][a-z0-9+.-]{0,15}):\/\//i.exec(String(raw))?.[1];
     return scheme ? `${scheme}:(unparseable)` : '(unparseable)';

@@ -4,7 +4,7 @@
 //   syslog-tls://logs.example.com          → syslog-tls  logs.example.com  6514
 //   https://logs.example.com/drain         → https       logs.example.com  443
 //   syslog://[::1]:514                     → syslog      ::1               514
-//   https://u:s@h:8443/p?token=t#f         → name https://h:8443/p          (no userinfo, query, fragment)
+//   https://u:s@h:8443/p?token=t#f         → name https://h:8443 (path …)   (no userinfo, query, fragment; the path as a digest)
 //   http://…  ftp://…                      → refused: unsupported scheme
 //   syslog://:514  syslog:///  …:0         → refused: no host / port 0
 //   "not a url"  ""  3,000 characters      → refused; drainName keeps no more than the scheme
@@ -35,7 +35,7 @@ describe('parseDrainUrl', () => {
   it('gives https:// its default port, 443, and keeps the path in the name', () => {
     expect(parseDrainUrl('https://logs.example.com/drain')).toEqual({
       ok: true,
-      target: { scheme: 'https', url: 'https://logs.example.com/drain', name: 'https://logs.example.com/drain', host: 'logs.example.com', port: 443 },
+      target: { scheme: 'https', url: 'https://logs.example.com/drain', name: 'https://logs.example.com (path 1bfe7fee)', host: 'logs.example.com', port: 443 },
     });
   });
 
@@ -63,7 +63,7 @@ describe('parseDrainUrl', () => {
     const result = parseDrainUrl(raw);
     expect(result).toEqual({
       ok: true,
-      target: { scheme: 'https', url: raw, name: 'https://logs.example.com:8443/drain/x', host: 'logs.example.com', port: 8443 },
+      target: { scheme: 'https', url: raw, name: 'https://logs.example.com:8443 (path b9d7f2c3)', host: 'logs.example.com', port: 8443 },
     });
     const name = result.ok ? result.target.name : '';
     for (const leak of ['secret', 'abc', 'user', 'token', '#f']) expect(name).not.toContain(leak);
@@ -116,11 +116,21 @@ describe('parseDrainUrl', () => {
 });
 
 describe('drainName', () => {
-  it('names a URL by scheme, host and port (and path for https)', () => {
-    expect([drainName('syslog://h.example.com:514/ignored?q#f'), drainName('https://h.example.com/a/b?q#f')]).toEqual([
+  it('names a URL by scheme, host and port, and an https path by the first 8 hex digits of its SHA-256 only', () => {
+    expect([drainName('syslog://h.example.com:514/ignored?q#f'), drainName('https://h.example.com/a/b?q#f'), drainName('https://h.example.com/?q')]).toEqual([
       'syslog://h.example.com:514',
-      'https://h.example.com/a/b',
+      'https://h.example.com (path 662b7b62)', // sha256('/a/b') = 662b7b62…
+      'https://h.example.com',
     ]);
+  });
+
+  it('never shows a token carried in an https path, and keeps two paths on one host apart', () => {
+    const token = 'a1b2c3d4-e5f6-4711-8899-0123456789ab';
+    const one = drainName(`https://logs-01.example.com/bulk/${token}/tag/app/`);
+    const other = drainName('https://logs-01.example.com/bulk/another-account/tag/app/');
+    expect(one).not.toContain(token);
+    expect(one).toMatch(/^https:\/\/logs-01\.example\.com \(path [0-9a-f]{8}\)$/);
+    expect(one).not.toBe(other);
   });
 
   it('keeps only the scheme of an unparseable value', () => {
