@@ -360,10 +360,9 @@ describe('streamDrainWriter', () => {
       expect(peer.connections).toBe(1);
       const count = (list: string[], kind: string) => list.filter(r => r === kind).length;
       const after = process.getActiveResourcesInfo();
-      expect({ sockets: count(after, 'TCPSocketWrap'), timers: count(after, 'Timeout') }).toEqual({
-        sockets: count(before, 'TCPSocketWrap'),
-        timers: count(before, 'Timeout'),
-      });
+      expect(count(after, 'TCPSocketWrap')).toBe(count(before, 'TCPSocketWrap'));
+      // At most as many: a timer of the harness's (a peer's, jest's) may have ended meanwhile.
+      expect(count(after, 'Timeout')).toBeLessThanOrEqual(count(before, 'Timeout'));
       expect(run.completed).toBe(false);
     });
   });
