@@ -1,9 +1,12 @@
 import { NEVER, Observable, fromEvent, retry, takeUntil, throwError, timer } from 'rxjs';
-import { eachValueFrom } from 'rxjs-for-await';
 import WebSocket from 'ws';
+import { backoffDelay } from '../../streams/backoff';
 import { decodeEnvelopeJson } from '../envelope/codec';
-import { Envelope } from '../envelope/envelope';
 import { formatLine } from './lineFormat';
+import { PrintedLines, lineIdentity } from './printedLines';
+import { recentLines } from './recentLines';
+import { RECONNECT_BACKOFF, retryDelayMs } from './retryDelay';
+import { Refused, TargetContext, Unavailable, Unreachable, describeError, failureFromAnswer } from './targetFailures';
 
 export interface LogsOptions {
   readonly app: string;
@@ -24,76 +27,21 @@ export interface LogsOptions {
   readonly err?: (text: string) => void;
 }
 
-/** Frames remembered for recognising a replay after a reconnect (a router keeps 100 per app by default). */
-const REMEMBERED_FRAMES = 10_000;
+/**
+ * Lines remembered for recognising a replay after a reconnect: the most a router keeps per app
+ * (`router.recent.linesPerApp` is at most 10,000; 100 by default), so any line a replay can
+ * hold that was printed among the last 10,000 is recognised.
+ */
+const REMEMBERED_LINES = 10_000;
 
-/** The server said no (4xx/5xx on the upgrade): retrying will not help. */
-class Refused extends Error {}
-/** The connection could not be made or was lost. */
-class Unreachable extends Error {}
-
-function describeError(err: unknown, target: URL): string {
-  const e = err as Error & { code?: string; cause?: { code?: string } };
-  const code = e.code ?? e.cause?.code;
-  if (code === 'ECONNREFUSED') return `cannot reach loggregator at ${target.origin}: connection refused (is \`loggregator serve\` running?)`;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot reach loggregator at ${target.origin}: unknown host`;
-  return `cannot reach loggregator at ${target.origin}: ${code ?? e.message}`;
-}
-
-function errorText(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { error?: unknown };
-    if (typeof parsed.error === 'string') return parsed.error;
-  } catch {
-    // not JSON: show it as it came
-  }
-  return body.trim().slice(0, 500);
-}
-
-/** A refusal in words, with what to do about the usual ones. */
-function refusalText(status: number, body: string, opts: LogsOptions): string {
-  const reason = errorText(body);
-  if (status === 401) {
-    const how = opts.token === undefined ? 'no token was sent: give --token TOKEN or set LOGGREGATOR_TOKEN' : 'check the token given with --token or LOGGREGATOR_TOKEN';
-    return `not authenticated (401 ${reason}): ${how}`;
-  }
-  if (status === 403) return `not allowed to read app ${opts.app} (403 ${reason})`;
-  return `refused: ${status} ${reason}`;
-}
-
-function authHeaders(opts: LogsOptions): Record<string, string> {
+function authHeaders(opts: TargetContext): Record<string, string> {
   return opts.token === undefined ? {} : { Authorization: `Bearer ${opts.token}` };
 }
 
-function print(e: Envelope, opts: LogsOptions, out: (t: string) => void, json: string): void {
-  out(opts.json ? json : formatLine(e, opts.colour));
-}
-
-async function recentOnce(opts: LogsOptions, out: (t: string) => void, err: (t: string) => void): Promise<number> {
-  const url = new URL('/recent', opts.target);
-  url.searchParams.set('app', opts.app);
-  let res: Response;
-  try {
-    res = await fetch(url, { headers: authHeaders(opts) });
-  } catch (e) {
-    err(describeError(e, opts.target));
-    return 1;
-  }
-  const body = await res.text();
-  if (res.status !== 200) {
-    err(refusalText(res.status, body, opts));
-    return res.status >= 400 && res.status < 500 ? 2 : 1;
-  }
-  for (const text of body.split('\n')) {
-    if (text === '') continue;
-    const decoded = decodeEnvelopeJson(text);
-    if (decoded.ok) print(decoded.envelope, opts, out, text);
-    else err(`skipping a line the router sent that is not an envelope: ${decoded.detail}`);
-  }
-  return 0;
-}
-
-/** One websocket connection's frames; errors with Refused or Unreachable, never completes by itself. */
+/**
+ * One websocket connection's frames; errors with Refused, Unavailable or Unreachable, never
+ * completes by itself.
+ */
 function frames(url: URL, opts: LogsOptions, onOpen: () => void): Observable<string> {
   const target = opts.target;
   return new Observable<string>(subscriber => {
@@ -102,10 +50,11 @@ function frames(url: URL, opts: LogsOptions, onOpen: () => void): Observable<str
     ws.on('message', data => subscriber.next(data.toString()));
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
+      const failed = () => subscriber.error(failureFromAnswer(res.statusCode ?? 0, res.headers['retry-after'], body, opts));
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk.slice(0, 4096)));
-      res.on('end', () => subscriber.error(new Refused(refusalText(res.statusCode ?? 0, body, opts))));
-      res.on('error', () => subscriber.error(new Refused(refusalText(res.statusCode ?? 0, '', opts))));
+      res.on('end', failed);
+      res.on('error', failed);
     });
     ws.on('error', e => subscriber.error(new Unreachable(describeError(e, target))));
     ws.on('close', (code, reason) =>
@@ -118,67 +67,74 @@ function frames(url: URL, opts: LogsOptions, onOpen: () => void): Observable<str
 /**
  * `loggregator logs APP [--recent]`. With --recent: the app's recent lines, then exit. Without:
  * a live tail that reconnects (with the recent lines, skipping those already printed) when the
- * connection drops, and exits 1 when the router cannot be reached at all.
+ * connection drops, waits out a target that is unavailable for now (503/429), and exits 1 when
+ * the target cannot be reached at all, 2 when it refuses.
  */
 export async function logs(opts: LogsOptions): Promise<number> {
   const out = opts.out ?? ((t: string) => process.stdout.write(t + '\n'));
   const err = opts.err ?? ((t: string) => process.stderr.write(t + '\n'));
-  if (opts.recent) return recentOnce(opts, out, err);
+  if (opts.recent) return recentLines(opts, out, err);
 
+  // The target was there once (it let us in, or said it is busy): losing it is worth retrying.
+  // Until then an unreachable target is most likely a wrong address, reported at once.
+  let reached = false;
   let connectedOnce = false;
-  // The frames printed last, to recognise them when a reconnect replays the recent lines.
-  // Identity, not time: timestamps come from senders' clocks and need not increase.
-  const printed = new Set<string>();
-  const printedOrder: string[] = [];
-  const remember = (frame: string) => {
-    printed.add(frame);
-    printedOrder.push(frame);
-    if (printedOrder.length > REMEMBERED_FRAMES) printed.delete(printedOrder.shift() as string);
-  };
-  let skippingReplay = false;
+  let dropsInARow = 0;
+  let saidUnavailable = false;
+  const printed = new PrintedLines(REMEMBERED_LINES);
   const maxReconnects = opts.maxReconnects ?? 10;
+
   const connection$ = new Observable<string>(subscriber => {
     const url = new URL('/tail', opts.target);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.searchParams.set('app', opts.app);
     // After a drop, ask for the recent lines too, so lines sent while away are not lost.
-    if (connectedOnce) {
-      url.searchParams.set('recent', 'true');
-      skippingReplay = true;
-    }
+    const replays = connectedOnce;
+    if (replays) url.searchParams.set('recent', 'true');
     return frames(url, opts, () => {
-      connectedOnce = true;
+      reached = connectedOnce = true;
+      saidUnavailable = false;
+      // Before any frame of this connection: frames are handled as they come (no buffering).
+      if (replays) printed.replayStarts();
       opts.onConnected?.();
     }).subscribe(subscriber);
   }).pipe(
     retry({
       resetOnSuccess: true,
       delay: (e: Error, attempt) => {
-        if (e instanceof Refused || !connectedOnce || attempt > maxReconnects) return throwError(() => e);
-        err(`${e.message}; reconnecting (attempt ${attempt} of ${maxReconnects})`);
-        return timer(Math.min(250 * 2 ** (attempt - 1), 10_000));
+        if (e instanceof Unavailable) {
+          // Busy, starting or stopping: it will serve again, so wait as long as it takes (the
+          // user stops a live tail with Ctrl-C), saying so once, not at every attempt.
+          reached = true;
+          if (!saidUnavailable) err(`${e.message}; retrying until it serves again (Ctrl-C to stop)`);
+          saidUnavailable = true;
+          return timer(retryDelayMs(attempt, e.retryAfterMs));
+        }
+        dropsInARow++;
+        if (e instanceof Refused || !reached || dropsInARow > maxReconnects) return throwError(() => e);
+        err(`${e.message}; reconnecting (attempt ${dropsInARow} of ${maxReconnects})`);
+        return timer(backoffDelay(attempt, RECONNECT_BACKOFF));
       },
     }),
     takeUntil(opts.signal ? fromEvent(opts.signal, 'abort') : NEVER),
   );
 
-  try {
-    for await (const frame of eachValueFrom(connection$)) {
-      const decoded = decodeEnvelopeJson(frame);
-      if (!decoded.ok) {
-        err(`skipping a frame that is not an envelope: ${decoded.detail}`);
-        continue;
-      }
-      if (skippingReplay) {
-        if (printed.has(frame)) continue; // printed before the reconnect
-        skippingReplay = false;
-      }
-      remember(frame);
-      print(decoded.envelope, opts, out, frame);
-    }
-    return 0;
-  } catch (e) {
-    err((e as Error).message);
-    return e instanceof Refused ? 2 : 1;
-  }
+  // Frames are printed synchronously as they arrive, so `replayStarts` (at a connection's open)
+  // always falls between the last frame of one connection and the first of the next.
+  return new Promise<number>(resolve => {
+    connection$.subscribe({
+      next: frame => {
+        dropsInARow = 0;
+        const decoded = decodeEnvelopeJson(frame);
+        if (!decoded.ok) return err(`skipping a frame that is not an envelope: ${decoded.detail}`);
+        if (!printed.admit(lineIdentity(decoded.envelope))) return; // printed before the reconnect
+        out(opts.json ? frame : formatLine(decoded.envelope, opts.colour));
+      },
+      complete: () => resolve(0),
+      error: (e: Error) => {
+        err(e.message);
+        resolve(e instanceof Refused ? 2 : 1);
+      },
+    });
+  });
 }

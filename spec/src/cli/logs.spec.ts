@@ -1,6 +1,9 @@
-// `loggregator logs` as a library against a real router: live tail, reconnect after a dropped
-// connection without losing or repeating lines, and clear failures.
+// `loggregator logs` as a library against a real router (and a scripted one, for a replay that
+// interleaves differently): live tail, reconnect after a dropped connection without losing or
+// repeating lines, waiting at a full router, and clear failures.
+import { WebSocket } from 'ws';
 import { UdpEmitter } from '../../../src/emitter/udpEmitter';
+import { encodeEnvelopeJson } from '../../../src/envelope/codec';
 import { nowNs } from '../../../src/envelope/envelope';
 import { logs } from '../../../src/cli/logs';
 import { createLogger } from '../../../src/logger';
@@ -8,6 +11,7 @@ import { Router, startRouter } from '../../../src/router/router';
 import { routerConfig } from '../../support/routerConfig';
 import { TcpProxy } from '../../support/tcpProxy';
 import { waitFor } from '../../support/waitFor';
+import { FakeTarget } from '../../support/fakeTarget';
 
 
 describe('logs', () => {
@@ -111,21 +115,70 @@ describe('logs', () => {
     expect(printed[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[APP\/0\] OUT hello$/);
   });
 
-  it('exits non-zero with the router’s reason when the router refuses the tail', async () => {
+  it('waits at the router’s tail client limit (503), saying so once, and tails once a place frees', async () => {
     const full = await startRouter(routerConfig({ router: { tail: { maxClients: 1 } } }), createLogger('error', 'test'));
     const target = new URL(`http://127.0.0.1:${full.httpAddress.port}`);
-    const abort = new AbortController();
-    const first = logs({ app: 'a', recent: false, json: false, colour: false, target, signal: abort.signal, out: () => undefined, err: () => undefined });
+    const tailClients = async () => (await full.metrics.tailClients.get()).values[0]?.value;
+    const holder = new AbortController();
+    const first = logs({ app: 'a', recent: false, json: false, colour: false, target, signal: holder.signal, out: () => undefined, err: () => undefined });
+    const waiter = new AbortController();
+    const notices: string[] = [];
+    const printed: string[] = [];
+    let second: Promise<number> | undefined;
     try {
-      await waitFor(async () => (await full.metrics.tailClients.get()).values[0]?.value === 1, { what: 'the first client to hold the only place', timeoutMs: 10_000 });
-      const errors: string[] = [];
-      const code = await logs({ app: 'b', recent: false, json: false, colour: false, target, out: () => undefined, err: t => errors.push(t) });
-      expect(code).toBe(2);
-      expect(errors.join('\n')).toMatch(/refused: 503 tail client limit of 1 reached/);
+      await waitFor(async () => (await tailClients()) === 1, { what: 'the first client to hold the only place', timeoutMs: 10_000 });
+      second = logs({ app: 'b', recent: false, json: true, colour: false, target, signal: waiter.signal, out: t => printed.push(JSON.parse(t).message), err: t => notices.push(t), onConnected: () => printed.push('(connected)') });
+      await waitFor(() => notices.length > 0, { what: 'the second client to be told the router is full', timeoutMs: 10_000 });
+      await new Promise(r => setTimeout(r, 1_000)); // it keeps trying, silently
+      expect(notices).toEqual([expect.stringMatching(/is unavailable \(503 tail client limit of 1 reached; try again later\); retrying until it serves again/)]);
+      holder.abort();
+      expect(await first).toBe(0);
+      await waitFor(() => printed.includes('(connected)'), { what: 'the second client to get the place', timeoutMs: 15_000 });
+      const toFull = new UdpEmitter({ host: '127.0.0.1', port: full.udpAddress.port }, { maxDatagramBytes: 65507 });
+      await toFull.send({ appId: 'b', sourceType: 'APP', sourceInstance: '0', messageType: 'OUT', timestamp: nowNs(), message: 'for the patient one' });
+      await toFull.close();
+      await waitFor(() => printed.length === 2, { what: 'the line', timeoutMs: 10_000 });
+      expect(printed).toEqual(['(connected)', 'for the patient one']);
+    } finally {
+      holder.abort();
+      waiter.abort();
+      expect(await first).toBe(0);
+      if (second) expect(await second).toBe(0);
+      await full.close();
+    }
+  });
+
+  it('after a reconnect, skips every replayed line it printed, however the replay interleaves them, and prints each line exactly once', async () => {
+    // Two routers' lines (a*, b*) arrived live interleaved; the replay after the reconnect is
+    // their merge by timestamp, with the lines sent while away (c*) among them. `tick` came
+    // twice with the same timestamp (a repeat, not a duplicate) and once more while away.
+    const at = (ms: number) => `${1_764_000_000_000 + ms}000000`;
+    const lineOf = (message: string, ms: number, instance = '0'): string =>
+      encodeEnvelopeJson({ appId: 'inter', sourceType: 'APP', sourceInstance: instance, messageType: 'OUT', timestamp: at(ms), message });
+    const a1 = lineOf('a1', 1), a2 = lineOf('a2', 3), b1 = lineOf('b1', 2, '1'), b2 = lineOf('b2', 4, '1');
+    const tick = lineOf('tick', 5), c1 = lineOf('c1', 1, '2'), c2 = lineOf('c2', 6, '2'), d1 = lineOf('d1', 7);
+    const live = [b1, a1, b2, tick, a2, tick];
+    const replay = [a1, c1, b1, a2, b2, tick, tick, tick, c2];
+    const target = await FakeTarget.start();
+    let firstConnection: WebSocket | undefined;
+    target.onTail = (ws, _req, index) => {
+      if (index === 0) firstConnection = ws;
+      for (const f of index === 0 ? live : [...replay, d1]) ws.send(f);
+    };
+    const printed: string[] = [];
+    const abort = new AbortController();
+    const done = logs({ app: 'inter', recent: false, json: true, colour: false, target: target.url, signal: abort.signal, out: t => printed.push(JSON.parse(t).message), err: () => undefined });
+    try {
+      await waitFor(() => printed.length === live.length, { what: 'the live lines', timeoutMs: 10_000 });
+      firstConnection?.terminate();
+      await waitFor(() => printed.includes('d1'), { what: 'the line after the replay', timeoutMs: 10_000 });
+      await new Promise(r => setTimeout(r, 100)); // a duplicate would arrive now
+      expect(printed).toEqual(['b1', 'a1', 'b2', 'tick', 'a2', 'tick', 'c1', 'tick', 'c2', 'd1']);
+      expect(target.requestsTo('/tail').map(r => r.recent)).toEqual([false, true]);
     } finally {
       abort.abort();
-      expect(await first).toBe(0);
-      await full.close();
+      expect(await done).toBe(0);
+      await target.close();
     }
   });
 });
