@@ -9,16 +9,6 @@ export const RECONNECT_BACKOFF = { initialMs: 250, maxMs: 10_000 } as const;
 /** The longest Retry-After that is honoured; a longer one is waited for this long. */
 export const RETRY_AFTER_CAP_MS = 30_000;
 
-/** Retry-After (delay-seconds or an HTTP date) in ms; 0 when absent or unreadable. */
-export function retryAfterMs(value: string | string[] | null | undefined, nowMs = Date.now()): number {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined || text === null || text.trim() === '') return 0;
-  const seconds = Number(text);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(text);
-  return Number.isFinite(at) ? Math.max(0, at - nowMs) : 0;
-}
-
 /** The wait before attempt `attempt` + 1: the backoff, or Retry-After if longer, within the cap. */
 export function retryDelayMs(attempt: number, retryAfter: number): number {
   return Math.max(backoffDelay(attempt, RECONNECT_BACKOFF), Math.min(retryAfter, RETRY_AFTER_CAP_MS));

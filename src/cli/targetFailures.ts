@@ -1,6 +1,6 @@
 // What can go wrong when `logs` asks the target (traffic controller or router), sorted by what
 // to do about it: give up (Refused), wait and ask again (Unavailable), or reconnect (Unreachable).
-import { retryAfterMs } from './retryDelay';
+import { retryAfterMs } from '../http/retryAfter';
 
 export interface TargetContext {
   readonly app: string;

@@ -10,6 +10,7 @@ import { LogLine } from '../../streams/logLine';
 import { describeDrainError, drainError } from './drainError';
 import { DrainWriterContext } from './drainWriterContext';
 import { queueLine } from './queueLine';
+import { retryAfterMs } from '../http/retryAfter';
 
 /** A refused batch is retried on these (and on 5xx and network errors); other answers are final. */
 const RETRIED_4XX = new Set([408, 429]);
@@ -190,14 +191,4 @@ export function httpsDrainWriter(line$: Observable<LogLine>, stop$: Observable<v
       agent.destroy();
     };
   });
-}
-
-/** Retry-After in ms (seconds or an HTTP date); 0 when absent or unreadable. */
-function retryAfterMs(value: string | string[] | undefined): number {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined) return 0;
-  const seconds = Number(text);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(text);
-  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : 0;
 }

@@ -1,6 +1,7 @@
 // How long `logs` waits before asking an unavailable target again: its backoff, or Retry-After
 // when longer, within a cap.
-import { RETRY_AFTER_CAP_MS, retryAfterMs, retryDelayMs } from '../../../src/cli/retryDelay';
+import { RETRY_AFTER_CAP_MS, retryDelayMs } from '../../../src/cli/retryDelay';
+import { retryAfterMs } from '../../../src/http/retryAfter';
 
 describe('retryAfterMs', () => {
   it('reads delay-seconds and HTTP dates; anything else is 0', () => {
