@@ -60,6 +60,9 @@ export function routerTail(router: RouterInfo, appId: string, opts: RouterTailOp
       pinging?.unsubscribe();
       ws.removeAllListeners('close');
       ws.on('error', () => undefined);
+      // In every state, CONNECTING too: a router that accepted the connection but never answers
+      // the upgrade would otherwise hold it until handshakeTimeoutMs; terminate() aborts the
+      // handshake and destroys the socket at once (spec/src/trafficController/hungHandshake.spec.ts).
       ws.terminate();
     };
   });

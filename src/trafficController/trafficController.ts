@@ -7,6 +7,7 @@ import { routers$ as discoverRouters } from '../cluster/routerDiscovery';
 import { Config, ConfigError } from '../config/loadConfig';
 import { createEtcdClient } from '../etcd/etcdClient';
 import { Logger } from '../logger';
+import { invalidRecordReason } from './invalidRecordReason';
 import { TrafficControllerApi } from './trafficControllerApi';
 import { TrafficControllerMetrics } from './trafficControllerMetrics';
 
@@ -17,7 +18,10 @@ export interface TrafficController {
 }
 
 export interface TrafficControllerDeps {
-  /** The routers to merge; by default those config discovers (routers.static or etcd). */
+  /**
+   * The routers to merge; by default those config discovers (routers.static or etcd). Until it
+   * first emits, /recent answers 503 and tails wait for it (see KnownRouters).
+   */
   readonly routers$?: Observable<readonly RouterInfo[]>;
   /** Who may read which app; by default the one trafficController.auth names (closed with it). */
   readonly authorizer?: Authorizer;
@@ -25,7 +29,8 @@ export interface TrafficControllerDeps {
 
 /**
  * One traffic controller's wiring:
- *   routers$ (static list or etcd) → shared, latest set replayed to each client session
+ *   routers$ (static list or etcd; failures and invalid records counted) → shared, latest set
+ *     replayed to each client session; until the first set, /recent is 503 (see routersUnknown)
  *   websocket /tail → authorize → one stream per live router, merged (routerFeeds) → bounded queue
  *   GET /recent → authorize → every live router asked in parallel, merged by timestamp
  */
@@ -42,7 +47,14 @@ export async function startTrafficController(config: Config, logger: Logger, dep
       throw new ConfigError('invalid configuration: the traffic controller needs every router in routers.static to have an "http" address');
     }
     if (config.routers.discovery === 'etcd') client = createEtcdClient(config);
-    source$ = discoverRouters(config, { client, logger, onError: () => undefined });
+    // Every bad input is a counted rejection: a failed etcd read or watch (retried; the last known
+    // set stays in use), and each invalid record (left out; discovery logs it with its key).
+    source$ = discoverRouters(config, {
+      client,
+      logger,
+      onError: () => metrics.routerDiscoveryErrors.inc(),
+      onInvalid: reason => metrics.invalidRouterRecords.inc({ reason: invalidRecordReason(reason) }),
+    });
   }
   // One read of the set for the whole process; each tail session gets the latest at once.
   const shared$ = source$.pipe(shareReplay({ bufferSize: 1, refCount: true }));
@@ -65,7 +77,12 @@ export async function startTrafficController(config: Config, logger: Logger, dep
       metrics.routers.set(routers.length);
       logger.info('routers', { routers: routers.map(r => `${r.id}=${r.http ?? '?'}`) });
     },
-    error: err => logger.error('router discovery failed', { error: String(err) }),
+    // Discovery retries by itself and never errors; if it did, the last set would stay for good:
+    // counted, so that it shows.
+    error: err => {
+      metrics.routerDiscoveryErrors.inc();
+      logger.error('router discovery failed; the last known set stays in use until a restart', { error: String(err) });
+    },
   });
   try {
     await api.listen(opts.http.host, opts.http.port);

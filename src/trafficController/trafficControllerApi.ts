@@ -4,7 +4,7 @@ import { acceptApiRequest } from '../http/apiRequest';
 import { answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
 import { admitTailUpgrade } from '../http/tailUpgrade';
 import { Duplex } from 'node:stream';
-import { Observable, Subject, concatMap, exhaustMap, filter, finalize, firstValueFrom, from, interval, map, of, share, startWith, tap, timeout } from 'rxjs';
+import { Observable, concatMap, exhaustMap, finalize, from, interval, map, merge, share, tap } from 'rxjs';
 import { WebSocketServer } from 'ws';
 import { LogLine } from '../../streams/logLine';
 import { mergeRecent } from '../../streams/recentMerge';
@@ -20,7 +20,10 @@ import { sendNdjson } from '../http/ndjsonAnswer';
 import { Refusal, sendRefusal } from '../http/refusal';
 import { Logger } from '../logger';
 import { runTailSession } from '../router/tailSession';
+import { KnownRouters } from './knownRouters';
+import { OpenStreams } from './openStreams';
 import { RecentFailure, routerRecent } from './routerRecent';
+import { ROUTERS_UNKNOWN, sendRoutersUnknown } from './routersUnknown';
 import { routerTail } from './routerTail';
 import { TrafficControllerMetrics } from './trafficControllerMetrics';
 
@@ -44,32 +47,6 @@ interface MergedRecent {
   readonly skipped: { readonly router: RouterInfo; readonly reason: string }[];
 }
 
-/** Which routers' streams of one app are open, and a way to wait until given ones are. */
-class OpenStreams {
-  private readonly ids = new Set<string>();
-  private readonly changed$ = new Subject<void>();
-
-  add(id: string): void {
-    this.ids.add(id);
-    this.changed$.next();
-  }
-
-  delete(id: string): void {
-    this.ids.delete(id);
-  }
-
-  waitFor(wanted: () => readonly string[], timeoutMs: number): Promise<void> {
-    return firstValueFrom(
-      this.changed$.pipe(
-        startWith(undefined),
-        filter(() => wanted().every(id => this.ids.has(id))),
-        map(() => undefined),
-        timeout({ first: timeoutMs, with: () => of(undefined) }),
-      ),
-    );
-  }
-}
-
 function changeText(change: RouterChange): string {
   switch (change.kind) {
     case 'joined':
@@ -89,7 +66,8 @@ function changeText(change: RouterChange): string {
  * The traffic controller's HTTP face, the clients' one front door: websocket /tail and GET
  * /recent merge every live router's answer for one app, after the caller's token was checked
  * for that app; /health and /metrics need no token. Refusals are JSON `{"error": ...}` with a
- * status that says whose fault it was (401 no or unknown token, 403 app not allowed).
+ * status that says whose fault it was (401 no or unknown token, 403 app not allowed, 503 not
+ * now: at a limit, the authorizer down, or the router set not known yet).
  */
 export class TrafficControllerApi {
   readonly server: Server;
@@ -98,7 +76,8 @@ export class TrafficControllerApi {
   private closing = false;
   /** Upgrades accepted but not yet complete (authorizing): they count against maxClients. */
   private upgrading = 0;
-  private current: readonly RouterInfo[] = [];
+  /** The set /recent asks; none until discovery has answered (see KnownRouters). */
+  private readonly routers = new KnownRouters();
   /** Apps being tailed: their shared live lines (see liveLines), and which routers' streams are open. */
   private readonly appFeeds = new Map<string, { readonly lines$: Observable<LogLine>; readonly open: OpenStreams }>();
 
@@ -116,7 +95,7 @@ export class TrafficControllerApi {
 
   /** The router set /recent asks (tail sessions follow routers$ themselves). */
   setRouters(routers: readonly RouterInfo[]): void {
-    this.current = routers;
+    this.routers.update(routers);
   }
 
   listen(host: string, port: number): Promise<void> {
@@ -166,38 +145,48 @@ export class TrafficControllerApi {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = acceptApiRequest(req, res, {
       registry: this.metrics.registry,
-      health: () => ({ routers: this.current.length }),
+      health: () => ({ routers: this.routers.current?.length ?? 0 }),
       refuse: refusal => this.refuse(res, refusal),
     });
     if (url === undefined) return;
     // GET /recent: the only path left.
     const query = parseAppQuery(url, this.opts.recent.maxLines);
     if (query instanceof Refusal) return this.refuse(res, query);
+    this.answerRecent(req, res, url, query).catch(err => {
+      this.logger.error('/recent answer failed', { error: String(err) });
+      res.destroy();
+    });
+  }
+
+  private async answerRecent(req: IncomingMessage, res: ServerResponse, url: URL, query: AppQuery): Promise<void> {
+    // Authorized before it may take a slot: the slots bound the merges held in memory for callers
+    // allowed to ask; a caller without a valid token (or one still being checked) holds none, so
+    // requests without a token cannot crowd out those with one.
+    const refusal = await this.authorize(req, url, query, false);
+    if (refusal) return this.refuse(res, refusal);
+    if (res.destroyed) return; // the client left while it was being authorized
+    const routers = this.routers.current;
+    if (routers === undefined) {
+      this.metrics.refused.inc({ reason: ROUTERS_UNKNOWN });
+      return sendRoutersUnknown(res);
+    }
     if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
       return this.refuse(res, new Refusal(503, 'too_many_clients', `${MAX_RECENT_IN_FLIGHT} /recent requests are being answered already; try again later`));
     }
     this.recentInFlight++;
-    this.answerRecent(req, res, url, query)
-      .catch(err => {
-        this.logger.error('/recent answer failed', { error: String(err) });
-        res.destroy();
-      })
-      .finally(() => this.recentInFlight--);
+    try {
+      const merged = await this.mergedRecent(routers, query.app, query.limit ?? this.opts.recent.maxLines);
+      const headers: Record<string, string> = { 'X-Routers-Asked': String(merged.asked) };
+      if (merged.skipped.length > 0) headers['X-Skipped-Routers'] = merged.skipped.map(s => `${s.router.id} (${s.reason})`).join(', ');
+      if (res.destroyed) return;
+      await sendNdjson(res, merged.envelopes.map(e => new LogLine(0, e).json), headers);
+    } finally {
+      this.recentInFlight--;
+    }
   }
 
-  private async answerRecent(req: IncomingMessage, res: ServerResponse, url: URL, query: AppQuery): Promise<void> {
-    const refusal = await this.authorize(req, url, query, false);
-    if (refusal) return this.refuse(res, refusal);
-    const merged = await this.mergedRecent(query.app, query.limit ?? this.opts.recent.maxLines);
-    const headers: Record<string, string> = { 'X-Routers-Asked': String(merged.asked) };
-    if (merged.skipped.length > 0) headers['X-Skipped-Routers'] = merged.skipped.map(s => `${s.router.id} (${s.reason})`).join(', ');
-    if (res.destroyed) return;
-    await sendNdjson(res, merged.envelopes.map(e => new LogLine(0, e).json), headers);
-  }
-
-  /** Every live router asked at once, each with its own deadline; the failures are named. */
-  private async mergedRecent(appId: string, limit: number, signal?: AbortSignal): Promise<MergedRecent> {
-    const routers = this.current;
+  /** Every router of the set asked at once, each with its own deadline; the failures are named. */
+  private async mergedRecent(routers: readonly RouterInfo[], appId: string, limit: number, signal?: AbortSignal): Promise<MergedRecent> {
     const skipped: MergedRecent['skipped'] = [];
     const answers = await Promise.all(
       routers.map(router =>
@@ -286,7 +275,40 @@ export class TrafficControllerApi {
   private liveStreamsOpen(app: string): Promise<void> {
     const open = this.appFeeds.get(app)?.open;
     if (open === undefined) return Promise.resolve();
-    return open.waitFor(() => this.current.map(r => r.id), this.opts.recent.timeoutMs);
+    return open.waitFor(() => (this.routers.current ?? []).map(r => r.id), this.opts.recent.timeoutMs);
+  }
+
+  /**
+   * A recent=true tail's recent lines, and notices for what is missing. Never rejects.
+   * Asked once the router set is known (at most recent.timeoutMs: before it, the answer would be
+   * empty, not true) and the live streams are open (spliceRecent subscribes live first; the
+   * wait for every router's stream is bounded by recent.timeoutMs): a line a router receives
+   * after its /recent answer is then in the live stream, not lost between the two.
+   * Counted with /recent requests (the same bound), and cancelled when the client goes.
+   */
+  private async tailRecent(app: string, limit: number, signal: AbortSignal, notice: (message: string) => LogLine): Promise<LogLine[]> {
+    const known = await this.routers.whenKnown(this.opts.recent.timeoutMs);
+    if (signal.aborted) return []; // the client left while it waited
+    if (!known) {
+      const waited = this.opts.recent.timeoutMs;
+      return [notice(`recent lines unavailable: the router set was not known within ${waited} ms (router discovery has not answered); live lines are shown once it is`)];
+    }
+    if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
+      return [notice(`recent lines skipped: ${MAX_RECENT_IN_FLIGHT} recent requests are being answered already`)];
+    }
+    this.recentInFlight++;
+    try {
+      await this.liveStreamsOpen(app);
+      const merged = await this.mergedRecent(this.routers.current ?? [], app, limit, signal);
+      return [
+        ...merged.envelopes.map(e => new LogLine(0, e)),
+        ...merged.skipped.map(s => notice(`recent lines from router ${s.router.id} are missing (${s.reason})`)),
+      ];
+    } catch (err) {
+      return [notice(`recent lines unavailable (${String((err as Error).message ?? err)})`)];
+    } finally {
+      this.recentInFlight--;
+    }
   }
 
   private startSession(ws: import('ws').WebSocket, socket: Duplex, query: AppQuery, token: string): void {
@@ -294,35 +316,19 @@ export class TrafficControllerApi {
     this.metrics.tailClients.inc();
     ws.once('close', () => this.metrics.tailClients.dec());
     const notice = (message: string) => routerNotice(query.app, message, Date.now(), NOTICE_SOURCE);
-    const live$ = this.liveLines(query.app);
+    // A tail opened before the first router set waits for it (a live stream loses nothing by
+    // waiting), and is told so in-band rather than left looking like an app without lines. With
+    // recent=true its recent part says so instead (see tailRecent): notices in live$ would be held
+    // until the recent lines are sent, and so come after them, out of order.
+    const live$ = query.recent ? this.liveLines(query.app) : merge(this.routers.waitNotices(notice), this.liveLines(query.app));
     const limit = query.limit ?? this.opts.recent.maxLines;
-    // Asked once the live streams are open (spliceRecent subscribes live first; the wait for
-    // every router's stream is bounded by recent.timeoutMs): a line a router receives after its
-    // /recent answer is then in the live stream, not lost between the two.
-    // Counted with /recent requests (the same bound), and cancelled when the client goes.
     const recent$ = query.recent
       ? new Observable<LogLine[]>(subscriber => {
-          if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
-            subscriber.next([notice(`recent lines skipped: ${MAX_RECENT_IN_FLIGHT} recent requests are being answered already`)]);
-            subscriber.complete();
-            return;
-          }
-          this.recentInFlight++;
           const abort = new AbortController();
-          this.liveStreamsOpen(query.app)
-            .then(() => this.mergedRecent(query.app, limit, abort.signal))
-            .then(
-              merged =>
-                subscriber.next([
-                  ...merged.envelopes.map(e => new LogLine(0, e)),
-                  ...merged.skipped.map(s => notice(`recent lines from router ${s.router.id} are missing (${s.reason})`)),
-                ]),
-              err => subscriber.next([notice(`recent lines unavailable (${String((err as Error).message ?? err)})`)]),
-            )
-            .finally(() => {
-              this.recentInFlight--;
-              subscriber.complete();
-            });
+          void this.tailRecent(query.app, limit, abort.signal, notice).then(lines => {
+            subscriber.next(lines);
+            subscriber.complete();
+          });
           return () => abort.abort();
         }).pipe(concatMap(lines => lines))
       : undefined;

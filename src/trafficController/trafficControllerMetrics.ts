@@ -1,12 +1,14 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RefusedReason } from '../http/refusal';
+import { INVALID_RECORD_REASONS } from './invalidRecordReason';
+import { ROUTERS_UNKNOWN } from './routersUnknown';
 
 /** The traffic controller's self metrics, in their own registry (serve runs a router beside it). */
 export class TrafficControllerMetrics {
   readonly registry = new Registry();
   readonly refused = new Counter({
     name: 'loggregator_tc_refused_total',
-    help: 'Requests refused, by reason (bad request, no or unknown token, app not allowed, limits).',
+    help: 'Requests refused, by reason (bad request, no or unknown token, app not allowed, limits, router set not known yet).',
     labelNames: ['reason'],
     registers: [this.registry],
   });
@@ -18,6 +20,17 @@ export class TrafficControllerMetrics {
   readonly routers = new Gauge({
     name: 'loggregator_tc_routers',
     help: 'Routers in the current set.',
+    registers: [this.registry],
+  });
+  readonly routerDiscoveryErrors = new Counter({
+    name: 'loggregator_tc_router_discovery_errors_total',
+    help: 'Failed reads or watches of the routers in etcd (each retried with backoff; the last known set stays in use meanwhile).',
+    registers: [this.registry],
+  });
+  readonly invalidRouterRecords = new Counter({
+    name: 'loggregator_tc_invalid_router_records_total',
+    help: 'Router records in etcd left out of the set, by reason (each record once, again only if what is wrong with it changes).',
+    labelNames: ['reason'],
     registers: [this.registry],
   });
   readonly routerStreamErrors = new Counter({
@@ -58,6 +71,9 @@ export class TrafficControllerMetrics {
   constructor() {
     const reasons: RefusedReason[] = ['bad_request', 'not_found', 'method_not_allowed', 'too_many_clients', 'origin_not_allowed', 'unauthorized', 'forbidden', 'authorizer_unavailable'];
     reasons.forEach(reason => this.refused.inc({ reason }, 0));
+    this.refused.inc({ reason: ROUTERS_UNKNOWN }, 0);
+    INVALID_RECORD_REASONS.forEach(reason => this.invalidRouterRecords.inc({ reason }, 0));
+    this.routerDiscoveryErrors.inc(0);
     this.dropped.inc({ reason: 'tail_slow_consumer' }, 0);
     this.invalidRouterLines.inc(0);
     this.revoked.inc(0);

@@ -1,0 +1,90 @@
+// The /recent slots (16 merges at once, each holding routers' answers in memory) are for callers
+// allowed to ask: a request is authorized first and takes a slot only then.
+//
+//   16 authorized /recent, each waiting on a silent router ──▶ every slot taken
+//   /recent without a token                                 ──▶ 401 (not 503: it never needs a slot)
+//   /recent with a valid token                              ──▶ 503 too_many_clients (the bound holds)
+//
+//   16 /recent whose token is still being checked (slow authorizer) ──▶ no slot taken
+//   /recent with a valid token                                      ──▶ 200
+import { BehaviorSubject } from 'rxjs';
+import { ALLOWED, AuthDecision, unknownToken } from '../../../src/auth/authDecision';
+import { Authorizer } from '../../../src/auth/authorizer';
+import { startTrafficController } from '../../../src/trafficController/trafficController';
+import { RouterInfo } from '../../../streams/routerInfo';
+import { captureLogger } from '../../support/drainWriterHarness';
+import { Teardown } from '../../support/teardown';
+import { SilentServer, newToken, startTc, tcConfig } from '../../support/trafficControllerHarness';
+import { waitFor, within } from '../../support/waitFor';
+
+const ADMIN = newToken('admin');
+const tokens = { [ADMIN]: '*' as const };
+/** trafficControllerApi's MAX_RECENT_IN_FLIGHT. */
+const SLOTS = 16;
+
+const recentWith = (port: number, token?: string): Promise<Response> =>
+  fetch(`http://127.0.0.1:${port}/recent?app=app-a`, {
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+
+describe('traffic controller /recent slots', () => {
+  const teardown = new Teardown();
+  afterEach(() => teardown.run());
+
+  it('answers 401 to a request without a token while every slot is taken by authorized requests', async () => {
+    const silent = await SilentServer.start(teardown);
+    const tc = await startTc(teardown, {
+      routers: [{ id: 'slow', udp: '127.0.0.1:9', http: silent.address }],
+      tokens,
+      config: { recent: { timeoutMs: 3_000 } },
+    });
+    const busy = Array.from({ length: SLOTS }, () => tc.get('/recent?app=app-a', { token: ADMIN }));
+    // Each has its slot once it asks the silent router.
+    await waitFor(() => silent.accepted >= SLOTS, { what: `${SLOTS} /recent requests at the silent router` });
+
+    const anonymous = await tc.get('/recent?app=app-a');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="loggregator"');
+    const unknown = await tc.get('/recent?app=app-a', { token: newToken('unknown') });
+    expect(unknown.status).toBe(401);
+    // The bound still holds for those allowed to ask.
+    const oneTooMany = await tc.get('/recent?app=app-a', { token: ADMIN });
+    expect(oneTooMany.status).toBe(503);
+    expect(await tc.metric('loggregator_tc_refused_total', { reason: 'too_many_clients' })).toBe(1);
+    expect(await tc.metric('loggregator_tc_refused_total', { reason: 'unauthorized' })).toBe(2);
+
+    const answers = await within(Promise.all(busy), 8_000, 'the 16 slow answers');
+    expect(answers.map(a => [a.status, a.headers.get('x-skipped-routers')])).toEqual(Array(SLOTS).fill([200, 'slow (timeout)']));
+  });
+
+  it('takes no slot for a request whose token is still being checked', async () => {
+    const { logger } = captureLogger('error');
+    // A platform API that takes its time over one token (as a callout can, up to its deadline).
+    let release!: () => void;
+    const released = new Promise<void>(resolve => (release = resolve));
+    let checking = 0;
+    const authorizer: Authorizer = {
+      description: 'slow for one token',
+      authorize: async (token: string): Promise<AuthDecision> => {
+        if (token === ADMIN) return ALLOWED;
+        checking++;
+        await released;
+        return unknownToken();
+      },
+      close: async () => undefined,
+    };
+    const tc = await startTrafficController(tcConfig(), logger, { routers$: new BehaviorSubject<readonly RouterInfo[]>([]), authorizer });
+    teardown.add(tc, t => t.close());
+    const port = tc.httpAddress.port;
+    const slowOnes = Array.from({ length: SLOTS }, () => recentWith(port, newToken('slow')));
+    await waitFor(() => checking === SLOTS, { what: `${SLOTS} tokens being checked` });
+
+    const admin = await recentWith(port, ADMIN);
+    expect([admin.status, await admin.text()]).toEqual([200, '']);
+
+    release();
+    const refused = await within(Promise.all(slowOnes), 5_000, 'the slow checks answered');
+    expect(refused.map(r => r.status)).toEqual(Array(SLOTS).fill(401));
+  });
+});
