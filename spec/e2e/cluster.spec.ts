@@ -9,7 +9,8 @@
 // and get their app's lines again through another router (once the agent passes over the refusing
 // router, or once its lease expires). Restarted on the same id and ports it registers again, its
 // tail clients are told it joined and its apps come back to it. Tokens: one for every app, one for
-// a single app, which can read that app only.
+// a single app, which can read that app only. Every process shares sharedSecret, as in production:
+// datagrams are signed, and the routers' own API answers only the routers' API token (the TC's).
 import { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { rendezvousPick } from '../../streams/rendezvousHash';
+import { routerApiToken } from '../../src/auth/routerApiToken';
 import { Envelope } from '../../src/envelope/envelope';
 import { Child, run } from '../support/childProcess';
 import { EtcdServer, startEtcd } from '../support/etcdServer';
@@ -38,6 +40,7 @@ const ADMIN_TOKEN = `e2e-admin-${randomBytes(12).toString('hex')}`;
 const APP_TOKEN = `e2e-one-app-${randomBytes(12).toString('hex')}`;
 /** The app APP_TOKEN may read. */
 const ONE_APP = 'sim-app-1';
+const SHARED_SECRET = `e2e-cluster-secret-${randomBytes(12).toString('hex')}`;
 const ANOTHER_APP = 'sim-app-2';
 const APP_IDS = Array.from({ length: APPS }, (_, i) => `sim-app-${i + 1}`);
 /** A simulator line: `sim-app-3/1 out 17`. */
@@ -136,10 +139,10 @@ describe('a cluster of 3 routers, traffic controller, agent and simulator around
     return { status: res.status, headers: res.headers, envelopes, body };
   }
 
-  /** A router's own /recent for the app (no auth on a router); [] when it cannot be reached. */
+  /** A router's own /recent for the app (with the routers' API token); [] when it cannot be reached. */
   async function routerRecent(r: RouterProcess, app: string): Promise<Envelope[]> {
     try {
-      const res = await fetch(`http://127.0.0.1:${r.httpPort}/recent?app=${app}`);
+      const res = await fetch(`http://127.0.0.1:${r.httpPort}/recent?app=${app}`, { headers: { Authorization: `Bearer ${routerApiToken(SHARED_SECRET)}` } });
       const body = await res.text();
       if (res.status !== 200) throw new Error(`router ${r.id} /recent?app=${app}: ${res.status} ${body}`);
       return body === '' ? [] : body.trimEnd().split('\n').map(l => JSON.parse(l) as Envelope);
@@ -197,6 +200,8 @@ describe('a cluster of 3 routers, traffic controller, agent and simulator around
       LOGGREGATOR_ROUTERS_RECONNECT_INITIAL_MS: '100',
       LOGGREGATOR_ROUTERS_RECONNECT_MAX_MS: '1000',
       LOGGREGATOR_LOG_LEVEL: 'info',
+      // As in production: datagrams signed, the routers' API closed to all but the traffic controller.
+      LOGGREGATOR_SHARED_SECRET: SHARED_SECRET,
     };
 
     // Everything but the agent starts at once; the agent reads line 1 only once the tails are in place.

@@ -10,9 +10,9 @@ export interface HttpAnswer {
   readonly body: string;
 }
 
-export function httpGet(address: AddressInfo, path: string, method = 'GET'): Promise<HttpAnswer> {
+export function httpGet(address: AddressInfo, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: address.address, port: address.port, path, method, agent: false }, res => {
+    const req = request({ host: address.address, port: address.port, path, method, headers, agent: false }, res => {
       const chunks: Buffer[] = [];
       res.on('data', chunk => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
@@ -24,8 +24,8 @@ export function httpGet(address: AddressInfo, path: string, method = 'GET'): Pro
 }
 
 /** GET /recent?app=… as envelopes, oldest first; throws unless 200. */
-export async function recent(address: AddressInfo, query: string): Promise<Envelope[]> {
-  const answer = await httpGet(address, `/recent?${query}`);
+export async function recent(address: AddressInfo, query: string, headers: Record<string, string> = {}): Promise<Envelope[]> {
+  const answer = await httpGet(address, `/recent?${query}`, 'GET', headers);
   if (answer.status !== 200) throw new Error(`GET /recent?${query}: ${answer.status} ${answer.body}`);
   return answer.body === '' ? [] : answer.body.trimEnd().split('\n').map(line => JSON.parse(line) as Envelope);
 }

@@ -121,6 +121,8 @@ export interface TcStart {
   /** 'config': no authorizer dep; the TC opens the one trafficController.auth names (callout). */
   readonly authorizer?: 'config';
   readonly config?: TcOverrides;
+  /** sharedSecret: the TC then sends the routers' API token (routerApiToken) to the routers. */
+  readonly sharedSecret?: string;
 }
 
 export async function startTc(teardown: Teardown, opts: TcStart = {}): Promise<TcRun> {
@@ -131,7 +133,7 @@ export async function startTc(teardown: Teardown, opts: TcStart = {}): Promise<T
     const path = writeTokensFile(teardown, opts.tokens ?? {});
     authorizer = teardown.add(await openTokensFileAuthorizer(path, logger), a => a.close());
   }
-  const tc = await startTrafficController(tcConfig(opts.config), logger, { routers$, authorizer });
+  const tc = await startTrafficController({ ...tcConfig(opts.config), sharedSecret: opts.sharedSecret ?? null }, logger, { routers$, authorizer });
   teardown.add(tc, t => t.close());
   const address = tc.httpAddress;
   const base = `http://127.0.0.1:${address.port}`;

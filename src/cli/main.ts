@@ -9,6 +9,7 @@ import { logs } from './logs';
 import { connectHost, isLoopbackUrl } from './addresses';
 import { TOKEN_RULE, isWellFormedToken } from '../auth/bearerToken';
 import { readAdminToken, tokensFilePath } from '../auth/adminToken';
+import { routerApiToken } from '../auth/routerApiToken';
 import { version } from '../../package.json';
 
 // The processes' wiring is loaded only by the commands that run it: `logs` and `emit` start fast.
@@ -79,6 +80,16 @@ program
   .description('run the traffic controller alone: authenticated websocket /tail and GET /recent, merged across every router')
   .option('--config <file>', 'JSON config file')
   .action(async (opts: { config?: string }) => (await processes()).trafficController(config(opts.config)));
+
+program
+  .command('router-token')
+  .description("print the routers' API token (derived from sharedSecret): what a router's /recent and /tail want as a bearer token when sharedSecret is set")
+  .option('--config <file>', 'JSON config file')
+  .action((opts: { config?: string }) => {
+    const cfg = config(opts.config);
+    if (cfg.sharedSecret === null) fail('sharedSecret is not set (LOGGREGATOR_SHARED_SECRET): without it a router\'s API needs no token');
+    process.stdout.write(routerApiToken(cfg.sharedSecret) + '\n');
+  });
 
 program
   .command('agent')

@@ -1,4 +1,5 @@
 import { IncomingMessage, ServerResponse, createServer, Server } from 'node:http';
+import { checkRouterApiToken } from '../auth/routerApiToken';
 import { acceptApiRequest } from '../http/apiRequest';
 import { answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
 import { admitTailUpgrade } from '../http/tailUpgrade';
@@ -26,6 +27,8 @@ export interface HttpApiOptions {
   readonly highWaterBytes: number;
   readonly allowedOrigins: readonly string[];
   readonly keepaliveMs: number;
+  /** With sharedSecret: the token /recent and /tail require (routerApiToken); /health and /metrics stay open. */
+  readonly apiToken?: string;
 }
 
 /**
@@ -78,6 +81,8 @@ export class HttpApi {
     });
     if (url === undefined) return;
     // GET /recent: the only path left.
+    const unauthorized = this.opts.apiToken === undefined ? undefined : checkRouterApiToken(req.headers, this.opts.apiToken);
+    if (unauthorized) return this.refuse(res, unauthorized);
     const query = parseAppQuery(url, this.opts.linesPerApp);
     if (query instanceof Refusal) return this.refuse(res, query);
     if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
@@ -109,6 +114,8 @@ export class HttpApi {
       onRefused: refusal => this.metrics.refused.inc({ reason: refusal.reason }),
     });
     if (admitted === undefined) return;
+    const unauthorized = this.opts.apiToken === undefined ? undefined : checkRouterApiToken(req.headers, this.opts.apiToken);
+    if (unauthorized) return admitted.refuse(unauthorized);
     const { query } = admitted;
     this.wss.handleUpgrade(req, socket, head, ws => {
       this.metrics.tailClients.inc();

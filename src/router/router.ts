@@ -1,3 +1,4 @@
+import { routerApiToken } from '../auth/routerApiToken';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -144,6 +145,7 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
       allowedOrigins: opts.tail.allowedOrigins,
       highWaterBytes: opts.tail.socketHighWaterBytes,
       keepaliveMs: opts.tail.keepaliveSeconds * 1000,
+      ...(config.sharedSecret === null ? {} : { apiToken: routerApiToken(config.sharedSecret) }),
     },
     logger,
   );

@@ -56,7 +56,7 @@ export class RouterMetrics {
     const reasons: RejectReason[] = ['oversized', 'invalid_utf8', 'not_json', 'invalid_envelope', 'unsigned', 'bad_signature', 'bad_syslog'];
     reasons.forEach(reason => this.rejected.inc({ reason }, 0));
     (['tail_slow_consumer', 'recent_evicted'] as DropReason[]).forEach(reason => this.dropped.inc({ reason }, 0));
-    (['bad_request', 'not_found', 'method_not_allowed', 'too_many_clients', 'origin_not_allowed'] as RefusedReason[]).forEach(reason =>
+    (['bad_request', 'not_found', 'method_not_allowed', 'too_many_clients', 'origin_not_allowed', 'unauthorized'] as RefusedReason[]).forEach(reason =>
       this.refused.inc({ reason }, 0),
     );
     new Gauge({

@@ -1,3 +1,4 @@
+import { routerApiHeaders } from '../auth/routerApiToken';
 import { RouterInfo } from '../../streams/routerInfo';
 import { decodeEnvelopeJson } from '../envelope/codec';
 import { Envelope } from '../envelope/envelope';
@@ -10,6 +11,8 @@ export interface RouterRecentOptions {
   readonly maxBytes: number;
   /** Told of an answer line that is not a valid envelope of this app (counted, skipped). */
   readonly onInvalidLine: (router: RouterInfo, detail: string) => void;
+  /** The routers' API token (with sharedSecret), sent as a bearer token. */
+  readonly apiToken?: string;
 }
 
 /** Why a router's recent answer is missing from the merge. */
@@ -33,7 +36,7 @@ export async function routerRecent(router: RouterInfo, appId: string, opts: Rout
   const url = `http://${router.http}/recent?app=${encodeURIComponent(appId)}`;
   let text = '';
   try {
-    const res = await fetch(url, { signal });
+    const res = await fetch(url, { signal, headers: routerApiHeaders(opts.apiToken) });
     if (res.status !== 200 || res.body === null) {
       await res.body?.cancel();
       throw new RecentFailure('refused', `HTTP ${res.status}`);

@@ -1,3 +1,4 @@
+import { routerApiHeaders } from '../auth/routerApiToken';
 import { Observable, fromEventPattern } from 'rxjs';
 import WebSocket from 'ws';
 import { keepalive } from '../../streams/keepalive';
@@ -9,6 +10,8 @@ import { Envelope } from '../envelope/envelope';
 export interface RouterTailOptions {
   readonly keepaliveMs: number;
   readonly handshakeTimeoutMs: number;
+  /** The routers' API token (with sharedSecret), sent as a bearer token. */
+  readonly apiToken?: string;
   /** Told of a frame that is not an envelope of the app asked for (counted; the stream goes on). */
   readonly onInvalidFrame: (router: RouterInfo, detail: string) => void;
 }
@@ -30,7 +33,12 @@ export function routerTail(router: RouterInfo, appId: string, opts: RouterTailOp
       return;
     }
     const url = `ws://${router.http}/tail?app=${encodeURIComponent(appId)}`;
-    const ws = new WebSocket(url, { handshakeTimeout: opts.handshakeTimeoutMs, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    const ws = new WebSocket(url, {
+      handshakeTimeout: opts.handshakeTimeoutMs,
+      maxPayload: MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+      headers: routerApiHeaders(opts.apiToken),
+    });
     let pinging: { unsubscribe(): void } | undefined;
     ws.on('open', () => {
       subscriber.next({ kind: 'connected' });

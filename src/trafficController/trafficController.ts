@@ -1,3 +1,4 @@
+import { routerApiToken } from '../auth/routerApiToken';
 import { AddressInfo } from 'node:net';
 import { Etcd3 } from 'etcd3';
 import { Observable, Subscription, shareReplay } from 'rxjs';
@@ -65,7 +66,11 @@ export async function startTrafficController(config: Config, logger: Logger, dep
     client?.close();
     throw err;
   }
-  const api = new TrafficControllerApi(shared$, authorizer, metrics, { ...opts, recheckMs: opts.auth.recheckSeconds * 1000 }, logger);
+  const api = new TrafficControllerApi(shared$, authorizer, metrics, {
+      ...opts,
+      recheckMs: opts.auth.recheckSeconds * 1000,
+      ...(config.sharedSecret === null ? {} : { routerApiToken: routerApiToken(config.sharedSecret) }),
+    }, logger);
   let known = new Set<string>();
   const following: Subscription = shared$.subscribe({
     next: routers => {

@@ -38,6 +38,8 @@ export interface TrafficControllerApiOptions {
   readonly routerReconnect: { readonly initialMs: number; readonly maxMs: number };
   /** How often an open tail's token is checked again. */
   readonly recheckMs: number;
+  /** The routers' API token, when sharedSecret is set (routers then refuse /recent and /tail without it). */
+  readonly routerApiToken?: string;
 }
 
 /** A recent merge: the lines, and the routers whose answers are missing from it (and why). */
@@ -195,6 +197,7 @@ export class TrafficControllerApi {
           timeoutMs: this.opts.recent.timeoutMs,
           maxBytes: this.opts.recent.maxBytesPerRouter,
           onInvalidLine: () => this.metrics.invalidRouterLines.inc(),
+          apiToken: this.opts.routerApiToken,
         }).catch((err: unknown) => {
           const reason = err instanceof RecentFailure ? err.reason : 'unreachable';
           // Cancelled because the client went: not the router's failure.
@@ -251,6 +254,7 @@ export class TrafficControllerApi {
           keepaliveMs: tail.keepaliveSeconds * 1000,
           handshakeTimeoutMs: 10_000,
           onInvalidFrame: () => this.metrics.invalidRouterLines.inc(),
+          apiToken: this.opts.routerApiToken,
         }).pipe(
           tap(feed => feed.kind === 'connected' && open.add(router.id)),
           finalize(() => open.delete(router.id)),

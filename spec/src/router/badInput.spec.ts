@@ -4,6 +4,7 @@
 //   HTTP  /recent?app=%ZZ, ?limit=-1, "GARBAGE\r\n", …  ──▶ 400 with a reason, server still serving
 //
 // Nothing crashes the router, stops ingest, or costs a good line.
+import { routerApiHeaders, routerApiToken } from '../../../src/auth/routerApiToken';
 import { randomBytes } from 'node:crypto';
 import { datagramOverhead, encodeDatagram, encodeEnvelopeJson } from '../../../src/envelope/codec';
 import { Envelope } from '../../../src/envelope/envelope';
@@ -40,14 +41,16 @@ describe('router under bad input', () => {
 
   /** Sends `bad` interleaved with `goodCount` numbered lines; checks the good ones arrive in full. */
   async function sendAmidGoodTraffic(router: Router, bad: Buffer[], goodCount = 50, secret?: string): Promise<TailClient> {
-    const client = await teardown.tail(router, 'app=app-good');
+    // With a secret the router's API wants the routers' API token too.
+    const headers = routerApiHeaders(secret === undefined ? undefined : routerApiToken(secret));
+    const client = await teardown.tail(router, 'app=app-good', { headers });
     const good = numbered('app-good', goodCount);
     const sender = teardown.sender(router);
     const total = await sender.send(interleave(good.map(e => encodeDatagram(e, secret)), bad));
     await waitFor(async () => (await datagramsSeen(router)) === total, { what: `all ${total} datagrams accounted for` });
     await waitFor(() => client.received.length >= goodCount, { what: `${goodCount} good lines at the tail client` });
     expect(client.received).toEqual(good);
-    expect(await recent(router.httpAddress, 'app=app-good')).toEqual(good.slice(-100));
+    expect(await recent(router.httpAddress, 'app=app-good', headers)).toEqual(good.slice(-100));
     expect(await metricValue(router, 'loggregator_ingested_total')).toBe(goodCount);
     return client;
   }
@@ -177,7 +180,7 @@ describe('router under bad input', () => {
     ];
     await sendAmidGoodTraffic(router, [...unsigned, ...badSignature], 30, SECRET);
     expect(await rejectedByReason(router)).toEqual({ ...NO_REJECTIONS, unsigned: unsigned.length, bad_signature: badSignature.length });
-    expect(await recent(router.httpAddress, 'app=app-bad')).toEqual([]);
+    expect(await recent(router.httpAddress, 'app=app-bad', routerApiHeaders(routerApiToken(SECRET)))).toEqual([]);
   });
 
   it('refuses bad /recent queries with 400 and a JSON reason, and still answers good ones', async () => {

@@ -7,6 +7,7 @@
 //
 // Needs `logger` (util-linux; Debian/Ubuntu package bsdutils). Without it these specs fail and
 // say so: they are the proof that what real programs send is understood.
+import { routerApiHeaders, routerApiToken } from '../../../src/auth/routerApiToken';
 import { spawn, spawnSync } from 'node:child_process';
 import { encodeDatagram } from '../../../src/envelope/codec';
 import { Envelope, nowNs } from '../../../src/envelope/envelope';
@@ -191,7 +192,7 @@ describe('router syslog ingest', () => {
       const good = numbered('app-good', 2);
       await sender.sendEnvelopes(good, SECRET);
       await waitFor(async () => (await datagramsSeen(router)) === 4, { what: 'all 4 datagrams accounted for' });
-      expect(await recent(router.httpAddress, 'app=app-good')).toEqual(good);
+      expect(await recent(router.httpAddress, 'app=app-good', routerApiHeaders(routerApiToken(SECRET)))).toEqual(good);
       expect(await metricValue(router, 'loggregator_rejected_total', { reason: 'unsigned' })).toBe(2);
     });
   });
