@@ -17,24 +17,29 @@ export type RouterRegistrationEvent =
   | { readonly kind: 'put'; readonly entry: RouterRecordEntry }
   | { readonly kind: 'delete'; readonly key: string };
 
-export interface RouterSetsOptions {
+/** A record that is not a router: `invalid` says why; the parser may add more (a label). */
+export interface InvalidRecord {
+  readonly invalid: string;
+}
+
+export interface RouterSetsOptions<I extends InvalidRecord = InvalidRecord> {
   /** A record → the router it registers, or why it cannot be one. Must not throw. */
-  readonly parse: (key: string, value: string) => RouterInfo | { readonly invalid: string };
-  /** Hears each invalid record once (again only if what is wrong with it changes). */
-  readonly onInvalid?: (key: string, reason: string) => void;
+  readonly parse: (key: string, value: string) => RouterInfo | I;
+  /** Hears each invalid record once (again only if what is wrong with it changes), with what parse said. */
+  readonly onInvalid?: (key: string, reason: string, record: I) => void;
   /** When set, the set is worked out at most once per this many ms (the latest state then). */
   readonly batchMs?: number;
   readonly scheduler?: SchedulerLike;
 }
 
-interface StoredRecord {
+interface StoredRecord<I extends InvalidRecord> {
   readonly value: string;
-  readonly result: RouterInfo | { readonly invalid: string };
+  readonly result: RouterInfo | I;
 }
 
-interface State {
+interface State<I extends InvalidRecord> {
   /** Every record, valid or not, by key. */
-  records: Map<string, StoredRecord>;
+  records: Map<string, StoredRecord<I>>;
   /** Problems reported so far, by key: each is reported once, not on every resync. */
   reported: Map<string, string>;
   /** The identity of the last emitted set; undefined before the first, so an empty first set is emitted. */
@@ -55,9 +60,9 @@ interface State {
  *
  * Cold: each subscription has its own state, from nothing.
  */
-export function routerSets(event$: Observable<RouterRegistrationEvent>, opts: RouterSetsOptions): Observable<readonly RouterInfo[]> {
+export function routerSets<I extends InvalidRecord = InvalidRecord>(event$: Observable<RouterRegistrationEvent>, opts: RouterSetsOptions<I>): Observable<readonly RouterInfo[]> {
   return defer(() => {
-    const state: State = { records: new Map(), reported: new Map(), signature: undefined };
+    const state: State<I> = { records: new Map(), reported: new Map(), signature: undefined };
     const applied$ = event$.pipe(map(event => apply(state, event, opts)));
     // Applying an event is cheap; the whole set (every record, sorted) less so: with batchMs it
     // is worked out once per burst (a cluster of routers all re-registering after an etcd outage).
@@ -69,7 +74,7 @@ export function routerSets(event$: Observable<RouterRegistrationEvent>, opts: Ro
   });
 }
 
-function apply(state: State, event: RouterRegistrationEvent, opts: RouterSetsOptions): State {
+function apply<I extends InvalidRecord>(state: State<I>, event: RouterRegistrationEvent, opts: RouterSetsOptions<I>): State<I> {
   if (event.kind === 'snapshot') {
     const previous = state.records;
     state.records = new Map(event.entries.map(entry => [entry.key, record(entry, previous.get(entry.key), opts)]));
@@ -81,25 +86,25 @@ function apply(state: State, event: RouterRegistrationEvent, opts: RouterSetsOpt
   return state;
 }
 
-function record(entry: RouterRecordEntry, previous: StoredRecord | undefined, opts: RouterSetsOptions): StoredRecord {
+function record<I extends InvalidRecord>(entry: RouterRecordEntry, previous: StoredRecord<I> | undefined, opts: RouterSetsOptions<I>): StoredRecord<I> {
   // A record that a resync (or a repeated put) brings back unchanged is not parsed again.
   if (previous !== undefined && previous.value === entry.value) return previous;
   return { value: entry.value, result: opts.parse(entry.key, entry.value) };
 }
 
 /** The set to emit now, or undefined when it is the one emitted last. Reports new problems. */
-function next(state: State, opts: RouterSetsOptions): readonly RouterInfo[] | undefined {
+function next<I extends InvalidRecord>(state: State<I>, opts: RouterSetsOptions<I>): readonly RouterInfo[] | undefined {
   const routers: RouterInfo[] = [];
-  const problems = new Map<string, string>();
+  const problems = new Map<string, I>();
   for (const [key, { result }] of state.records) {
-    if ('invalid' in result) problems.set(key, result.invalid);
+    if ('invalid' in result) problems.set(key, result);
     else routers.push(result);
   }
-  for (const [key, reason] of problems) {
-    if (state.reported.get(key) !== reason) opts.onInvalid?.(key, reason);
+  for (const [key, problem] of problems) {
+    if (state.reported.get(key) !== problem.invalid) opts.onInvalid?.(key, problem.invalid, problem);
   }
   // Forget what was fixed or removed, so it is reported again if it comes back broken.
-  state.reported = problems;
+  state.reported = new Map([...problems].map(([key, problem]) => [key, problem.invalid]));
   routers.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const signature = JSON.stringify(routers.map(r => [r.id, r.udp, r.http ?? null]));
   if (signature === state.signature) return undefined;

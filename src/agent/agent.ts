@@ -99,7 +99,7 @@ export async function startAgent(config: Config, logger: Logger, deps: AgentDeps
       client: etcd,
       logger,
       onError: () => metrics.discoveryErrors.inc(),
-      onInvalid: () => metrics.invalidRouterRecords.inc(),
+      onInvalid: reason => metrics.invalidRouterRecords.inc({ reason }),
     });
   }
   const routers$ = discovered$.pipe(shareReplay({ bufferSize: 1, refCount: true }));

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { INVALID_ROUTER_RECORD_REASONS } from '../cluster/routerRecord';
 
 /** The agent's self metrics, in their own registry. */
 export class AgentMetrics {
@@ -38,9 +39,10 @@ export class AgentMetrics {
     help: 'Failed reads or watches of the routers in etcd (the last known set stays in use; retried with backoff).',
     registers: [this.registry],
   });
-  readonly invalidRouterRecords = new Counter({
+  readonly invalidRouterRecords = new Counter<'reason'>({
     name: 'loggregator_agent_invalid_router_records_total',
-    help: 'Router records in etcd left out as invalid (each logged once, with its key and what is wrong).',
+    help: 'Router records in etcd left out as invalid, by reason (each logged once, with its key and what is wrong).',
+    labelNames: ['reason'],
     registers: [this.registry],
   });
   readonly instancesRejected = new Counter<'reason'>({
@@ -63,7 +65,7 @@ export class AgentMetrics {
 
   constructor() {
     this.discoveryErrors.inc(0);
-    this.invalidRouterRecords.inc(0);
+    INVALID_ROUTER_RECORD_REASONS.forEach(reason => this.invalidRouterRecords.inc({ reason }, 0));
     ['stdout', 'stderr'].forEach(stream => {
       this.lines.inc({ stream }, 0);
       this.reconnects.inc({ stream }, 0);

@@ -9,14 +9,14 @@ import { Config, ConfigError } from '../config/loadConfig';
 import { describeEtcdError } from '../etcd/etcdClient';
 import { prefixEvents } from '../etcd/prefixEvents';
 import { Logger } from '../logger';
-import { ROUTER_ID, isHostPort, parseRouterRecord } from './routerRecord';
+import { InvalidRouterRecordReason, ROUTER_ID, isHostPort, parseRouterRecord } from './routerRecord';
 
 export interface RouterDiscoveryDeps {
   /** Needed when routers.discovery is "etcd" (createEtcdClient(config)); the caller closes it. */
   readonly client?: Etcd3;
   readonly logger: Logger;
-  /** Counts each invalid router record (logged once, with its key), by reason. */
-  readonly onInvalid?: (reason: string) => void;
+  /** Counts each invalid router record (logged once, with its key and what is wrong), by reason label. */
+  readonly onInvalid?: (reason: InvalidRouterRecordReason) => void;
   /** Counts each failed read or watch of the routers in etcd. */
   readonly onError?: () => void;
 }
@@ -67,9 +67,9 @@ export function routers$(config: Config, deps: RouterDiscoveryDeps): Observable<
   );
   return routerSets(event$, {
     parse: parseRouterRecord,
-    onInvalid: (key, reason) => {
+    onInvalid: (key, reason, record) => {
       logger.warn('invalid router record in etcd; left out', { key: prefix + key, reason });
-      deps.onInvalid?.(reason);
+      deps.onInvalid?.(record.reason);
     },
   });
 }

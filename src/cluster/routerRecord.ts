@@ -52,28 +52,40 @@ export function encodeRouterRecord(info: RouterInfo): string {
   return value;
 }
 
-/** A record (key: the router id, the prefix taken off) → the router, or a short reason why not. Never throws. */
-export function parseRouterRecord(key: string, value: string): RouterInfo | { readonly invalid: string } {
-  if (!ROUTER_ID.test(key)) return { invalid: 'key: router id must be 1-128 of A-Z a-z 0-9 . _ : -, first a letter or digit' };
-  if (Buffer.byteLength(value, 'utf8') > MAX_ROUTER_RECORD_BYTES) return { invalid: `value: longer than ${MAX_ROUTER_RECORD_BYTES} bytes` };
+/** Why a record is not a router, as a short fixed label (the metrics' `reason`). */
+export const INVALID_ROUTER_RECORD_REASONS = ['bad_id', 'too_large', 'invalid_utf8', 'not_json', 'not_object', 'missing_address', 'bad_address'] as const;
+export type InvalidRouterRecordReason = (typeof INVALID_ROUTER_RECORD_REASONS)[number];
+
+/** A record that is not a router: `invalid` says what is wrong in words (for the log), `reason` as a label. */
+export interface InvalidRouterRecord {
+  readonly invalid: string;
+  readonly reason: InvalidRouterRecordReason;
+}
+
+const invalid = (reason: InvalidRouterRecordReason, text: string): InvalidRouterRecord => ({ invalid: text, reason });
+
+/** A record (key: the router id, the prefix taken off) → the router, or what is wrong with it. Never throws. */
+export function parseRouterRecord(key: string, value: string): RouterInfo | InvalidRouterRecord {
+  if (!ROUTER_ID.test(key)) return invalid('bad_id', 'key: router id must be 1-128 of A-Z a-z 0-9 . _ : -, first a letter or digit');
+  if (Buffer.byteLength(value, 'utf8') > MAX_ROUTER_RECORD_BYTES) return invalid('too_large', `value: longer than ${MAX_ROUTER_RECORD_BYTES} bytes`);
   // Bytes that are not UTF-8 arrive as U+FFFD (prefixEvents decodes with toString()): repaired,
   // they would make another address than the one written.
-  if (value.includes('\uFFFD')) return { invalid: 'value: not valid UTF-8' };
+  if (value.includes('\uFFFD')) return invalid('invalid_utf8', 'value: not valid UTF-8');
   let json: unknown;
   try {
     json = JSON.parse(value);
   } catch {
-    return { invalid: 'not JSON (expected {"udp": "HOST:PORT", "http": "HOST:PORT"})' };
+    return invalid('not_json', 'not JSON (expected {"udp": "HOST:PORT", "http": "HOST:PORT"})');
   }
   const validate = validator();
-  if (!validate(json)) return { invalid: reasonOf(validate.errors?.[0]) };
+  if (!validate(json)) return schemaProblem(validate.errors?.[0]);
   return { id: key, udp: json.udp, http: json.http };
 }
 
-function reasonOf(error: { keyword: string; instancePath: string; params: Record<string, unknown> } | undefined): string {
-  if (error === undefined) return 'invalid';
-  if (error.keyword === 'required') return `${String(error.params.missingProperty)}: missing`;
+function schemaProblem(error: { keyword: string; instancePath: string; params: Record<string, unknown> } | undefined): InvalidRouterRecord {
+  if (error === undefined) return invalid('not_object', 'invalid');
+  if (error.keyword === 'required') return invalid('missing_address', `${String(error.params.missingProperty)}: missing`);
   const field = error.instancePath.slice(1);
-  if (field === '') return 'not a JSON object (expected {"udp": "HOST:PORT", "http": "HOST:PORT"})';
-  return `${field}: ${ADDRESS_HINT}`;
+  if (field === '') return invalid('not_object', 'not a JSON object (expected {"udp": "HOST:PORT", "http": "HOST:PORT"})');
+  return invalid('bad_address', `${field}: ${ADDRESS_HINT}`);
 }

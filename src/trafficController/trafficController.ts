@@ -8,7 +8,6 @@ import { routers$ as discoverRouters } from '../cluster/routerDiscovery';
 import { Config, ConfigError } from '../config/loadConfig';
 import { createEtcdClient } from '../etcd/etcdClient';
 import { Logger } from '../logger';
-import { invalidRecordReason } from './invalidRecordReason';
 import { TrafficControllerApi } from './trafficControllerApi';
 import { TrafficControllerMetrics } from './trafficControllerMetrics';
 
@@ -54,7 +53,7 @@ export async function startTrafficController(config: Config, logger: Logger, dep
       client,
       logger,
       onError: () => metrics.routerDiscoveryErrors.inc(),
-      onInvalid: reason => metrics.invalidRouterRecords.inc({ reason: invalidRecordReason(reason) }),
+      onInvalid: reason => metrics.invalidRouterRecords.inc({ reason }),
     });
   }
   // One read of the set for the whole process; each tail session gets the latest at once.

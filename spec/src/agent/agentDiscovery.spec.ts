@@ -53,6 +53,8 @@ describe('agent: routers from etcd', () => {
     await waitFor(() => receiver.messages('app-a').includes('before the outage'), { what: 'a line sent to the one valid router' });
     expect(await agentMetric(agent, 'loggregator_agent_routers')).toBe(1);
     expect(await agentMetric(agent, 'loggregator_agent_invalid_router_records_total')).toBe(2);
+    expect(await agentMetric(agent, 'loggregator_agent_invalid_router_records_total', { reason: 'not_json' })).toBe(1);
+    expect(await agentMetric(agent, 'loggregator_agent_invalid_router_records_total', { reason: 'bad_address' })).toBe(1);
     expect(await agentMetric(agent, 'loggregator_agent_router_discovery_errors_total')).toBe(0);
     const invalid = logs.entries.filter(e => e.message === 'invalid router record in etcd; left out').map(e => e.key).sort();
     expect(invalid).toEqual([`${prefix}bad-address`, `${prefix}not-json`]);

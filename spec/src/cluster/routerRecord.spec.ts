@@ -1,6 +1,6 @@
 // A router's record in etcd: `<prefix><routerId>` → {"udp": "HOST:PORT", "http": "HOST:PORT"}.
 // Parsed at the edge into a RouterInfo, or a short reason why not; never throws.
-import { MAX_ROUTER_RECORD_BYTES, encodeRouterRecord, isHostPort, parseRouterRecord } from '../../../src/cluster/routerRecord';
+import { InvalidRouterRecordReason, MAX_ROUTER_RECORD_BYTES, encodeRouterRecord, isHostPort, parseRouterRecord } from '../../../src/cluster/routerRecord';
 
 const value = (v: unknown) => JSON.stringify(v);
 const good = { udp: '10.0.0.1:3456', http: '10.0.0.1:8082' };
@@ -52,7 +52,7 @@ describe('parseRouterRecord', () => {
     ['a control character in the host', value({ ...good, udp: 'evil\u0000host:3456' }), 'udp: must be HOST:PORT (port 1-65535, an IPv6 host in brackets)'],
     ['an address of 301 characters', value({ ...good, udp: `${'h'.repeat(296)}:3456` }), 'udp: must be HOST:PORT (port 1-65535, an IPv6 host in brackets)'],
   ])('refuses a value that is %s', (_what, text, reason) => {
-    expect(parseRouterRecord('r', text)).toEqual({ invalid: reason });
+    expect(parseRouterRecord('r', text)).toMatchObject({ invalid: reason });
   });
 
   it(`refuses a value over ${MAX_ROUTER_RECORD_BYTES} bytes, counting UTF-8 bytes, not characters`, () => {
@@ -60,17 +60,17 @@ describe('parseRouterRecord', () => {
     const fits = padded('x'.repeat(MAX_ROUTER_RECORD_BYTES - padded('').length));
     expect(Buffer.byteLength(fits)).toBe(MAX_ROUTER_RECORD_BYTES);
     expect(parseRouterRecord('r', fits)).toEqual({ id: 'r', ...good });
-    expect(parseRouterRecord('r', padded('x'.repeat(MAX_ROUTER_RECORD_BYTES)))).toEqual({ invalid: `value: longer than ${MAX_ROUTER_RECORD_BYTES} bytes` });
+    expect(parseRouterRecord('r', padded('x'.repeat(MAX_ROUTER_RECORD_BYTES)))).toMatchObject({ invalid: `value: longer than ${MAX_ROUTER_RECORD_BYTES} bytes` });
     // 2,048 characters of é, 4,096 bytes: under the limit in characters, over it in bytes.
-    expect(parseRouterRecord('r', padded('é'.repeat(2048)))).toEqual({ invalid: `value: longer than ${MAX_ROUTER_RECORD_BYTES} bytes` });
-    expect(parseRouterRecord('r', 'x'.repeat(1_000_000))).toEqual({ invalid: `value: longer than ${MAX_ROUTER_RECORD_BYTES} bytes` });
+    expect(parseRouterRecord('r', padded('é'.repeat(2048)))).toMatchObject({ invalid: `value: longer than ${MAX_ROUTER_RECORD_BYTES} bytes` });
+    expect(parseRouterRecord('r', 'x'.repeat(1_000_000))).toMatchObject({ invalid: `value: longer than ${MAX_ROUTER_RECORD_BYTES} bytes` });
   });
 
   it('refuses bytes that are not UTF-8 (decoded as U+FFFD), wherever they are', () => {
     const bytes = Buffer.concat([Buffer.from('{"udp":"10.0.0.1:3456","http":"10.0.0.1:8082","note":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
-    expect(parseRouterRecord('r', bytes.toString())).toEqual({ invalid: 'value: not valid UTF-8' });
+    expect(parseRouterRecord('r', bytes.toString())).toMatchObject({ invalid: 'value: not valid UTF-8' });
     const inAddress = Buffer.concat([Buffer.from('{"udp":"10.0.0.1:3456","http":"ho'), Buffer.from([0xff]), Buffer.from('st:8082"}')]);
-    expect(parseRouterRecord('r', inAddress.toString())).toEqual({ invalid: 'value: not valid UTF-8' });
+    expect(parseRouterRecord('r', inAddress.toString())).toMatchObject({ invalid: 'value: not valid UTF-8' });
   });
 
   it.each([
@@ -83,11 +83,31 @@ describe('parseRouterRecord', () => {
     ['with a non-ASCII letter', 'routér'],
     ['with U+FFFD', 'router-\uFFFD'],
   ])('refuses a key (router id) %s', (_what, key) => {
-    expect(parseRouterRecord(key, value(good))).toEqual({ invalid: 'key: router id must be 1-128 of A-Z a-z 0-9 . _ : -, first a letter or digit' });
+    expect(parseRouterRecord(key, value(good))).toMatchObject({ invalid: 'key: router id must be 1-128 of A-Z a-z 0-9 . _ : -, first a letter or digit' });
   });
 
   it('reads a value of {"__proto__": …} as the plain object it is, not its prototype', () => {
-    expect(parseRouterRecord('r', `{"__proto__": ${value(good)}}`)).toEqual({ invalid: 'udp: missing' });
+    expect(parseRouterRecord('r', `{"__proto__": ${value(good)}}`)).toMatchObject({ invalid: 'udp: missing' });
+  });
+});
+
+// The reason label of the invalid-router-record metrics, for every kind of invalid record.
+describe('parseRouterRecord reason labels', () => {
+  const GOOD = '{"udp": "10.0.0.1:3456", "http": "10.0.0.1:8082"}';
+  const cases: [string, string, string, InvalidRouterRecordReason][] = [
+    ['a bad id', 'bad id!', GOOD, 'bad_id'],
+    ['a value over 4 KiB', 'r1', JSON.stringify({ udp: '10.0.0.1:3456', http: '10.0.0.1:8082', pad: 'x'.repeat(5000) }), 'too_large'],
+    ['bytes that were not UTF-8', 'r1', '{"udp": "10.0.0.1:3456", "http": "\uFFFD:8082"}', 'invalid_utf8'],
+    ['not JSON', 'r1', '{udp: 10.0.0.1:3456', 'not_json'],
+    ['JSON but not an object', 'r1', '["10.0.0.1:3456"]', 'not_object'],
+    ['no http address', 'r1', '{"udp": "10.0.0.1:3456"}', 'missing_address'],
+    ['no udp address', 'r1', '{"http": "10.0.0.1:8082"}', 'missing_address'],
+    ['a port out of range', 'r1', '{"udp": "10.0.0.1:3456", "http": "10.0.0.1:99999"}', 'bad_address'],
+    ['an address that is not HOST:PORT', 'r1', '{"udp": "10.0.0.1", "http": "10.0.0.1:8082"}', 'bad_address'],
+    ['an address that is not a string', 'r1', '{"udp": 3456, "http": "10.0.0.1:8082"}', 'bad_address'],
+  ];
+  it.each(cases.map(([what, key, value, label]) => ({ what, key, value, label })))('labels $what "$label"', ({ key, value, label }) => {
+    expect(parseRouterRecord(key, value)).toMatchObject({ reason: label });
   });
 });
 
@@ -116,6 +136,6 @@ describe('isHostPort', () => {
   });
 
   it.each(['h@x:80', 'a/b:80', 'h?x:80', 'h#x:80', 'h%2f:80', 'h\\x:80'])('refuses a host that would change the URL built from it: %s', address => {
-    expect(parseRouterRecord('r1', JSON.stringify({ udp: '127.0.0.1:1', http: address }))).toEqual({ invalid: expect.stringMatching(/^http: must be HOST:PORT/) });
+    expect(parseRouterRecord('r1', JSON.stringify({ udp: '127.0.0.1:1', http: address }))).toMatchObject({ invalid: expect.stringMatching(/^http: must be HOST:PORT/) });
   });
 });
