@@ -10,7 +10,9 @@ export type RefusedReason =
   | 'origin_not_allowed'
   | 'unauthorized'
   | 'forbidden'
-  | 'authorizer_unavailable';
+  | 'authorizer_unavailable'
+  /** The traffic controller before router discovery has answered. */
+  | 'routers_unknown';
 
 /** A request answered with an error: its status, its counted reason, and a message for the caller. */
 export class Refusal {

@@ -23,7 +23,7 @@ import { runTailSession } from '../router/tailSession';
 import { KnownRouters } from './knownRouters';
 import { OpenStreams } from './openStreams';
 import { RecentFailure, routerRecent } from './routerRecent';
-import { ROUTERS_UNKNOWN, sendRoutersUnknown } from './routersUnknown';
+import { routersUnknown } from './routersUnknown';
 import { routerTail } from './routerTail';
 import { TrafficControllerMetrics } from './trafficControllerMetrics';
 
@@ -168,10 +168,7 @@ export class TrafficControllerApi {
     if (refusal) return this.refuse(res, refusal);
     if (res.destroyed) return; // the client left while it was being authorized
     const routers = this.routers.current;
-    if (routers === undefined) {
-      this.metrics.refused.inc({ reason: ROUTERS_UNKNOWN });
-      return sendRoutersUnknown(res);
-    }
+    if (routers === undefined) return this.refuse(res, routersUnknown());
     if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
       return this.refuse(res, new Refusal(503, 'too_many_clients', `${MAX_RECENT_IN_FLIGHT} /recent requests are being answered already; try again later`));
     }

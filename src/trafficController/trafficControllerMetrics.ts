@@ -1,7 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RefusedReason } from '../http/refusal';
 import { INVALID_ROUTER_RECORD_REASONS } from '../cluster/routerRecord';
-import { ROUTERS_UNKNOWN } from './routersUnknown';
 
 /** The traffic controller's self metrics, in their own registry (serve runs a router beside it). */
 export class TrafficControllerMetrics {
@@ -71,7 +70,7 @@ export class TrafficControllerMetrics {
   constructor() {
     const reasons: RefusedReason[] = ['bad_request', 'not_found', 'method_not_allowed', 'too_many_clients', 'origin_not_allowed', 'unauthorized', 'forbidden', 'authorizer_unavailable'];
     reasons.forEach(reason => this.refused.inc({ reason }, 0));
-    this.refused.inc({ reason: ROUTERS_UNKNOWN }, 0);
+    this.refused.inc({ reason: 'routers_unknown' }, 0);
     INVALID_ROUTER_RECORD_REASONS.forEach(reason => this.invalidRouterRecords.inc({ reason }, 0));
     this.routerDiscoveryErrors.inc(0);
     this.dropped.inc({ reason: 'tail_slow_consumer' }, 0);
