@@ -211,9 +211,16 @@ export class SilentServer {
     this.accepted++;
     this.sockets.add(socket);
     socket.on('error', () => undefined);
-    socket.on('close', () => this.sockets.delete(socket));
+    // Read (and drop) what comes, so that the peer's FIN is seen and counted in `closed`.
+    socket.resume();
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.closed++;
+    });
   });
   accepted = 0;
+  /** Connections the other side has closed (or that broke). */
+  closed = 0;
 
   static async start(teardown: Teardown): Promise<SilentServer> {
     const silent = new SilentServer();

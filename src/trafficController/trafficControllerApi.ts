@@ -147,7 +147,8 @@ export class TrafficControllerApi {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = acceptApiRequest(req, res, {
       registry: this.metrics.registry,
-      health: () => ({ routers: this.routers.current?.length ?? 0 }),
+      // routersKnown false: discovery has not answered yet (0 routers would then mean nothing).
+      health: () => ({ routers: this.routers.current?.length ?? 0, routersKnown: this.routers.current !== undefined }),
       refuse: refusal => this.refuse(res, refusal),
     });
     if (url === undefined) return;
@@ -173,13 +174,18 @@ export class TrafficControllerApi {
       return this.refuse(res, new Refusal(503, 'too_many_clients', `${MAX_RECENT_IN_FLIGHT} /recent requests are being answered already; try again later`));
     }
     this.recentInFlight++;
+    // A client that leaves mid-merge cancels the routers' answers: they would be read for nobody.
+    const abort = new AbortController();
+    const leave = () => abort.abort();
+    res.once('close', leave);
     try {
-      const merged = await this.mergedRecent(routers, query.app, query.limit ?? this.opts.recent.maxLines);
+      const merged = await this.mergedRecent(routers, query.app, query.limit ?? this.opts.recent.maxLines, abort.signal);
       const headers: Record<string, string> = { 'X-Routers-Asked': String(merged.asked) };
       if (merged.skipped.length > 0) headers['X-Skipped-Routers'] = merged.skipped.map(s => `${s.router.id} (${s.reason})`).join(', ');
       if (res.destroyed) return;
       await sendNdjson(res, merged.envelopes.map(e => new LogLine(0, e).json), headers);
     } finally {
+      res.off('close', leave);
       this.recentInFlight--;
     }
   }

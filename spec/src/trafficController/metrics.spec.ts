@@ -53,7 +53,7 @@ describe('traffic controller /metrics and /health', () => {
     tc.routers$.next([routerInfo('r1', r1)]);
     expect(promValue(await scrape(), 'loggregator_tc_routers')).toBe(1);
     const health = await tc.get('/health');
-    expect([health.status, JSON.parse(health.body)]).toEqual([200, { status: 'ok', routers: 1 }]);
+    expect([health.status, JSON.parse(health.body)]).toEqual([200, { status: 'ok', routers: 1, routersKnown: true }]);
   });
 
   it("drops a router's series when it leaves the set, so router ids that come and go do not grow the registry", async () => {

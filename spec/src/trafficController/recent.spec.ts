@@ -152,6 +152,19 @@ describe('traffic controller /recent', () => {
     expect(client.lines.map(e => e.message)).toEqual(['recent on r1', 'live on r1']);
   });
 
+  it('stops asking the routers for a plain /recent whose client leaves before the answer', async () => {
+    const silent = await SilentServer.start(teardown);
+    const tc = await startTc(teardown, { routers: [{ id: 'slow', udp: '127.0.0.1:9', http: silent.address }], tokens, config: { recent: { timeoutMs: 10_000 } } });
+    const leaving = new AbortController();
+    const asked = fetch(`http://127.0.0.1:${tc.address.port}/recent?app=app-a`, { headers: { Authorization: `Bearer ${ADMIN}` }, signal: leaving.signal }).catch(() => 'left');
+    await waitFor(() => silent.accepted >= 1, { what: 'the TC at the silent router' });
+    leaving.abort();
+    expect(await asked).toBe('left');
+    // Long before the 10 s deadline: the request to the router is cancelled with the client.
+    await within(waitFor(() => silent.closed >= 1, { timeoutMs: 5_000, what: "the router's connection closed" }), 5_000, 'the cancelled request to the router');
+    expect(await tc.metric('loggregator_tc_recent_router_failures_total')).toBe(0);
+  });
+
   it("cancels a tail's recent=true requests to the routers when the client goes", async () => {
     const silent = await SilentServer.start(teardown);
     const tc = await startTc(teardown, {

@@ -72,6 +72,7 @@ describe('traffic controller before the first router set', () => {
     expect(early.headers.get('content-type')).toBe('application/json');
     expect((JSON.parse(await early.text()) as { error: string }).error).toMatch(/^the router set is not known yet \(router discovery has not answered/);
     expect(await tc.refused('routers_unknown')).toBe(1);
+    expect(await (await tc.get('/health')).json()).toEqual({ status: 'ok', routers: 0, routersKnown: false });
     // Authorization comes first: a caller without a token learns nothing more than 401.
     expect((await tc.get('/recent?app=app-a')).status).toBe(401);
     expect(await tc.refused('routers_unknown')).toBe(1);
