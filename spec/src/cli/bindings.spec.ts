@@ -80,19 +80,19 @@ function describeCommands(store: () => StoreUnderTest, full: boolean) {
   it('never prints the credentials, query or fragment of a drain URL', async () => {
     const { env } = store();
     const bound = await cli(env, 'bind', 'web', SECRET_URL);
-    expect(bound).toEqual({ code: 0, stdout: 'bound: web → https://logs.example.com/drain\n', stderr: '' });
+    expect(bound).toEqual({ code: 0, stdout: 'bound: web → https://logs.example.com (path 1bfe7fee)\n', stderr: '' });
     const invalidUrls = ['ftp://user:hunter2@logs.example.com/?token=t0p-s3cret', 'user:hunter2@logs.example.com', 'syslog://user:hunter2@/?token=t0p-s3cret'];
     const [listed, again, ...invalid] = await Promise.all([
       cli(env, 'bindings'),
       ...(full ? [SECRET_URL, ...invalidUrls] : []).map(url => cli(env, 'bind', 'web', url)),
     ]);
-    expect(listed).toEqual({ code: 0, stdout: 'web\thttps://logs.example.com/drain\n', stderr: '' });
+    expect(listed).toEqual({ code: 0, stdout: 'web\thttps://logs.example.com (path 1bfe7fee)\n', stderr: '' });
     if (full) {
-      expect(again).toEqual({ code: 0, stdout: 'already bound: web → https://logs.example.com/drain\n', stderr: '' });
+      expect(again).toEqual({ code: 0, stdout: 'already bound: web → https://logs.example.com (path 1bfe7fee)\n', stderr: '' });
       expect(invalid.map(r => r.code)).toEqual([2, 2, 2]);
     }
     const unbound = await cli(env, 'unbind', 'web', SECRET_URL);
-    expect(unbound).toEqual({ code: 0, stdout: 'unbound: web → https://logs.example.com/drain\n', stderr: '' });
+    expect(unbound).toEqual({ code: 0, stdout: 'unbound: web → https://logs.example.com (path 1bfe7fee)\n', stderr: '' });
     for (const r of [bound, listed, ...(again ? [again] : []), ...invalid, unbound]) expect(r.stdout + r.stderr).not.toMatch(SECRETS);
   });
 }
