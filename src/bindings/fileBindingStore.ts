@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { lock } from 'proper-lockfile';
 import { join, resolve } from 'node:path';
 import { Observable, catchError, debounceTime, filter, map, of, switchMap } from 'rxjs';
 import { bindingIdOf, parseStoreEntry } from '../../streams/binding';
@@ -10,9 +11,12 @@ import { bindingsFileItems, formatBindingsFile, isFileBinding, parseBindingsFile
 
 /** Quiet time after a change before the file is read: an editor's save is several writes. */
 const SETTLE_MS = 100;
-/** A change waits this long at most for another process's change to finish. */
-const LOCK_WAIT_MS = 5000;
-/** A lock file older than this is from a process that died mid-change: it is taken over. */
+/** A change waits this long at most for another process's change to finish (250 tries, 20 ms apart). */
+const LOCK_RETRIES = { retries: 250, factor: 1, minTimeout: 20, maxTimeout: 20 };
+/**
+ * A lock not refreshed for this long is from a process that died mid-change: it is taken over.
+ * The holder refreshes it every half of this, so a slow change is never taken over.
+ */
 const LOCK_STALE_MS = 10_000;
 
 /**
@@ -105,24 +109,30 @@ export class FileBindingStore implements BindingStore {
 
   private async locked<T>(work: () => Promise<T>): Promise<T> {
     await mkdir(resolve(this.path, '..'), { recursive: true });
-    const lock = `${this.path}.lock`;
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        await (await open(lock, 'wx')).close();
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const age = await stat(lock).then(s => Date.now() - s.mtimeMs, () => 0);
-        if (age > LOCK_STALE_MS) await unlink(lock).catch(() => undefined);
-        else if (Date.now() > deadline) throw new Error(`${lock}: another change has held it for ${Math.round(age / 1000)} s; remove it if no loggregator command is running`);
-        else await new Promise(r => setTimeout(r, 20));
-      }
+    const lockPath = `${this.path}.lock`;
+    let release: () => Promise<void>;
+    try {
+      // proper-lockfile: an atomic mkdir as the lock, refreshed while held, taken over when stale.
+      // A hand-made "create, and remove if old" lock let two processes that both found it stale
+      // each remove the other's new lock and both change the file.
+      release = await lock(this.path, {
+        lockfilePath: lockPath,
+        realpath: false,
+        stale: LOCK_STALE_MS,
+        update: LOCK_STALE_MS / 2,
+        retries: LOCK_RETRIES,
+        // The lock was taken over (this process stalled past the stale time): the change is still
+        // one atomic rename; reported rather than thrown from a timer, which would end the process.
+        onCompromised: err => this.logger.warn('the bindings.json lock was taken over while held; a concurrent change may be lost', { error: err.message }),
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+      throw new Error(`${lockPath}: another change holds it (waited 5 s); remove it if no loggregator command is running`);
     }
     try {
       return await work();
     } finally {
-      await unlink(lock).catch(() => undefined);
+      await release().catch(() => undefined);
     }
   }
 

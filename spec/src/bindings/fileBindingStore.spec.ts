@@ -6,7 +6,7 @@
 // A file that cannot be used changes nothing (no event: the last good set stays in effect) and
 // is reported through onUnusable, naming the file. bind/unbind rewrite the file atomically
 // (temporary file + rename), mode 0600.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,6 +218,30 @@ describe('FileBindingStore', () => {
       ]);
       expect((await store.list('web')).map(b => b.url).sort()).toEqual([TLS, TCP]);
       expect(readdirSync(dir)).toEqual(['bindings.json']);
+    });
+
+    it('keeps every bind of two processes binding at once (each store has its own queue: only the lock keeps them apart)', async () => {
+      const [one, two] = [new FileBindingStore(dir, logger), new FileBindingStore(dir, logger)];
+      const urls = (n: number) => Array.from({ length: 15 }, (_, i) => `syslog://drain-${n}-${i}.example.com:514`);
+      const results = await Promise.all([...urls(1).map(u => one.bind('web', u)), ...urls(2).map(u => two.bind('web', u))]);
+      expect(results.every(Boolean)).toBe(true);
+      expect((await one.list('web')).map(b => b.url).sort()).toEqual([...urls(1), ...urls(2)].sort());
+      expect(readdirSync(dir)).toEqual(['bindings.json']);
+    });
+
+    it('takes over a lock left by a process that died mid-change, and never one still held', async () => {
+      const store = new FileBindingStore(dir, logger);
+      // A lock as proper-lockfile makes it (a directory), last refreshed 11 s ago: its holder is gone.
+      mkdirSync(`${path}.lock`);
+      const old = new Date(Date.now() - 11_000);
+      utimesSync(`${path}.lock`, old, old);
+      expect(await store.bind('web', TCP)).toBe(true);
+      expect(readdirSync(dir)).toEqual(['bindings.json']);
+
+      // A fresh lock (another change under way) is waited for, then reported, naming it.
+      mkdirSync(`${path}.lock`);
+      await expect(store.bind('web', TLS)).rejects.toThrow(`${path}.lock: another change holds it (waited 5 s); remove it if no loggregator command is running`);
+      expect((await store.list('web')).map(b => b.url)).toEqual([TCP]);
     });
 
     it('makes the data directory when it does not exist yet', async () => {
