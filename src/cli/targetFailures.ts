@@ -8,7 +8,7 @@ export interface TargetContext {
   readonly token?: string;
 }
 
-/** The target said no (a 4xx other than 429, or a 5xx other than 503): asking again will not help. */
+/** The target said no (a 4xx other than 429, or a 5xx other than 502/503/504): asking again will not help. */
 export class Refused extends Error {
   constructor(
     message: string,
@@ -20,7 +20,8 @@ export class Refused extends Error {
 
 /**
  * The target is there but cannot serve now: 503 (its auth callout is down, it is at its client
- * limit, or it is starting or stopping) or 429. Asking again later will.
+ * limit, or it is starting or stopping), 429, or 502/504 from a proxy in front of it. Asking again
+ * later will.
  */
 export class Unavailable extends Error {
   constructor(
@@ -32,6 +33,12 @@ export class Unavailable extends Error {
     super(message);
   }
 }
+
+/**
+ * Answers that say "not now": 503 and 429 from the traffic controller, 502 and 504 from a proxy
+ * or load balancer in front of it while it restarts.
+ */
+const TRANSIENT = new Set([429, 502, 503, 504]);
 
 /** The connection could not be made or was lost. */
 export class Unreachable extends Error {}
@@ -57,7 +64,7 @@ function errorText(body: string): string {
 /** A non-200 answer as the error to act on, in words, with what to do about the usual ones. */
 export function failureFromAnswer(status: number, retryAfter: string | string[] | null | undefined, body: string, ctx: TargetContext): Refused | Unavailable {
   const reason = errorText(body);
-  if (status === 503 || status === 429) {
+  if (TRANSIENT.has(status)) {
     return new Unavailable(`loggregator at ${ctx.target.origin} is unavailable (${status} ${reason})`, status, retryAfterMs(retryAfter));
   }
   if (status === 401) {

@@ -69,6 +69,19 @@ describe('logs when the target is unavailable for a while', () => {
     }
   });
 
+  it('live: a 502 and a 504 from a proxy in front of a restarting target are transient too', async () => {
+    target.refusals.push({ status: 502, error: 'bad gateway' }, { status: 504, error: 'gateway timeout' });
+    target.onTail = ws => ws.send(encodeEnvelopeJson(line('after the proxy')));
+    const t = tail();
+    try {
+      await waitFor(() => t.printed.length === 1, { what: 'the line after the 502 and 504', timeoutMs: 10_000 });
+      expect(t.notices).toEqual([expect.stringMatching(/unavailable \(502 bad gateway\)/)]);
+    } finally {
+      t.stop();
+      expect(await within(t.done, 5_000, 'logs to stop')).toBe(0);
+    }
+  });
+
   it('live: a 503 while reconnecting after a drop is waited out, and the tail resumes', async () => {
     target.onTail = (ws, _req, index) => {
       ws.send(encodeEnvelopeJson(line(`connection ${index}`)));
