@@ -5,21 +5,29 @@ import { join } from 'node:path';
 export const PROJECT_ROOT = join(__dirname, '..', '..');
 
 export interface Run {
+  /** null when it did not exit by itself: killed by a signal, e.g. at `timeoutMs`. */
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-/** Runs a command to completion (bounded by `timeoutMs`), with optional stdin. */
+/** Runs a command to completion (bounded by `timeoutMs`, default 60 s: an upper limit only), with optional stdin. */
 export function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise(resolve => {
     const child = execFile(
       cmd,
       args,
-      { cwd: PROJECT_ROOT, env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 20_000, encoding: 'utf8' },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+      { cwd: PROJECT_ROOT, env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 60_000, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        const failure = err as (Error & { code?: number | string; killed?: boolean; signal?: string }) | null;
+        // Say so in what a failed expectation prints, rather than a bare `code: null` (no args: they may hold secrets).
+        if (failure?.killed) stderr += `\n[run(): ${cmd} killed by ${failure.signal} at its ${opts.timeoutMs ?? 60_000} ms timeout]`;
+        resolve({ code: failure ? (typeof failure.code === 'number' ? failure.code : null) : 0, stdout, stderr });
+      },
     );
-    child.stdin?.end(opts.input ?? '');
+    // A child that exits (or closes stdin) before reading it makes this write fail with EPIPE; unheard,
+    // that error would be thrown in the test process. The exit code tells what happened.
+    child.stdin?.on('error', () => undefined).end(opts.input ?? '');
   });
 }
 
@@ -41,7 +49,7 @@ export class Child {
   }
 
   /** Resolves with the first match of `pattern` in stdout+stderr, or rejects after `timeoutMs`. */
-  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+  async waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const m = (this.stdout + this.stderr).match(pattern);

@@ -17,7 +17,7 @@ import { bindingIdOf } from '../../../streams/binding';
 import { Run, run } from '../../support/childProcess';
 import { EtcdServer, startEtcd } from '../../support/etcdServer';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000); // several CLI processes one after another, each bounded by run() at 60 s
 
 const CLI = 'dist/src/cli/main.js';
 const TCP = 'syslog://127.0.0.1:5140';
@@ -28,7 +28,7 @@ const SECRETS = /hunter2|t0p-s3cret|frag/;
 const APP_ID_RULE = '1-48 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit';
 
 function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
-  return run('node', [CLI, ...args], { env: { LOGGREGATOR_LOG_LEVEL: 'info', ...env }, timeoutMs: 20_000 });
+  return run('node', [CLI, ...args], { env: { LOGGREGATOR_LOG_LEVEL: 'info', ...env }, timeoutMs: 60_000 });
 }
 
 interface StoreUnderTest {
@@ -194,7 +194,7 @@ describe('bind, unbind and bindings with the etcd store', () => {
       cli({ ...env(), LOGGREGATOR_ETCD_ENDPOINTS: endpoint }, 'bind', 'web', TCP),
     ]);
     for (const r of results) {
-      expect(r.code).toBe(1); // not null: it ended by itself, well within run()'s 20 s
+      expect(r.code).toBe(1); // not null: it ended by itself, well within run()'s 60 s
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(new RegExp(`^loggregator: etcd ${escape(endpoint)} ${escape(prefix)}: .*ECONNREFUSED`));
     }
@@ -205,7 +205,7 @@ describe('bind, unbind and bindings with the etcd store', () => {
     try {
       const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
       const r = await cli({ ...env(), LOGGREGATOR_ETCD_ENDPOINTS: endpoint }, 'bind', 'web', TCP);
-      expect(r.code).toBe(1); // not null: it ended by itself, well within run()'s 20 s
+      expect(r.code).toBe(1); // not null: it ended by itself, well within run()'s 60 s
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(new RegExp(`^loggregator: etcd ${escape(endpoint)} ${escape(prefix)}: .*DEADLINE_EXCEEDED`));
     } finally {
