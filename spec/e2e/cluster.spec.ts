@@ -127,9 +127,9 @@ describe('a cluster of 3 routers, traffic controller, agent and simulator around
     return Object.fromEntries(Object.entries(all).map(([key, value]) => [key.slice(PREFIX.length), value]));
   }
 
-  async function tcHealth(): Promise<{ status: string; routers: number }> {
+  async function tcHealth(): Promise<{ status: string; routers: number; routersKnown: boolean }> {
     const res = await fetch(`${tcUrl}/health`);
-    return (await res.json()) as { status: string; routers: number };
+    return (await res.json()) as { status: string; routers: number; routersKnown: boolean };
   }
 
   async function tcRecent(app: string, token?: string): Promise<{ status: number; headers: Headers; envelopes: Envelope[]; body: string }> {
@@ -257,7 +257,7 @@ describe('a cluster of 3 routers, traffic controller, agent and simulator around
     const found = await records();
     expect(Object.keys(found).sort()).toEqual([...IDS]);
     for (const r of routers) expect(JSON.parse(found[r.id])).toEqual({ udp: `127.0.0.1:${r.udpPort}`, http: `127.0.0.1:${r.httpPort}` });
-    expect(await tcHealth()).toEqual({ status: 'ok', routers: 3 });
+    expect(await tcHealth()).toEqual({ status: 'ok', routers: 3, routersKnown: true });
     const expected = routers.map(r => `${r.id}=127.0.0.1:${r.udpPort}`);
     await waitFor(() => agent.stderr.includes(`"routers":${JSON.stringify(expected)}`), { what: 'the agent to log the 3 routers', timeoutMs: 5_000 });
   });
