@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Child, run } from '../support/childProcess';
 import { EtcdServer, startEtcd } from '../support/etcdServer';
+import { fixedLoopbackPorts } from '../support/fixedPorts';
 import { ReceivedFrame, SyslogReceiver, startSyslogReceiver } from '../support/syslogReceiver';
 import { UdpSender, envelope } from '../support/udpSender';
 import { waitFor } from '../support/waitFor';
@@ -32,8 +33,9 @@ describe('drains bound in etcd, end to end', () => {
   let udp: string;
   let env: NodeJS.ProcessEnv;
 
-  const cli = (...args: string[]) => run('node', [CLI, ...args], { env, timeoutMs: 20_000 });
-  const cliWithInput = (input: string, ...args: string[]) => run('node', [CLI, ...args], { env, input, timeoutMs: 20_000 });
+  // Upper limits only (a CLI start-up on a loaded 2-core machine can take seconds); a run that passes returns at once.
+  const cli = (...args: string[]) => run('node', [CLI, ...args], { env, timeoutMs: 60_000 });
+  const cliWithInput = (input: string, ...args: string[]) => run('node', [CLI, ...args], { env, input, timeoutMs: 60_000 });
   /** Emits `line from` … `line to`, as the CLI does from stdin. */
   const emit = async (from: number, to: number) => {
     const res = await cliWithInput(range(from, to).map(n => `line ${n}`).join('\n'), 'emit', APP, '--target', udp);
@@ -41,7 +43,11 @@ describe('drains bound in etcd, end to end', () => {
   };
 
   beforeAll(async () => {
-    [etcd, tcp, tlsReceiver] = await Promise.all([startEtcd(), startSyslogReceiver(), startSyslogReceiver({ tls: true })]);
+    // The TCP receiver is killed and restarted on its port while the router keeps reconnecting to
+    // it: a port outside the ephemeral range, so that meanwhile no other socket can be given it
+    // (nor the router's reconnect connect to itself on it).
+    const [tcpPort] = await fixedLoopbackPorts(1);
+    [etcd, tcp, tlsReceiver] = await Promise.all([startEtcd(), startSyslogReceiver({ port: tcpPort }), startSyslogReceiver({ tls: true })]);
     env = {
       LOGGREGATOR_BINDINGS_STORE: 'etcd',
       LOGGREGATOR_ETCD_ENDPOINTS: etcd.endpoint,

@@ -2,7 +2,11 @@
 // instead of sleeping a fixed time and hoping the sockets were quick enough.
 
 export interface WaitOptions {
-  /** Give up after this long; the error names `what` and the last value seen. */
+  /**
+   * Give up after this long (default 15 s: an upper limit only, a wait that holds returns at once;
+   * kept under jest's testTimeout of 30 s, so a wait that fails says what it waited for rather
+   * than being cut off); the error names `what` and the last value seen.
+   */
   readonly timeoutMs?: number;
   readonly intervalMs?: number;
   readonly what?: string;
@@ -10,7 +14,7 @@ export interface WaitOptions {
 
 /** Resolves with the probe's first truthy value; rejects once `timeoutMs` has passed without one. */
 export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions = {}): Promise<T> {
-  const { timeoutMs = 5_000, intervalMs = 10, what = 'condition' } = opts;
+  const { timeoutMs = 15_000, intervalMs = 10, what = 'condition' } = opts;
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {

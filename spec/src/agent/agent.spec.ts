@@ -12,7 +12,8 @@
 // before and after a change keeps its one connection: none of its lines is lost or repeated.
 import { unlink } from 'node:fs/promises';
 import { AgentRig, LogEntry, agentMetric, rejectedByReason } from '../../support/agentHarness';
-import { FakeInstance, FakeSocket, writeInstances } from '../../support/fakeInstance';
+import { run } from '../../support/childProcess';
+import { FakeInstance, FakeSocket, instancesJson, writeInstances } from '../../support/fakeInstance';
 import { Teardown } from '../../support/teardown';
 import { waitFor } from '../../support/waitFor';
 
@@ -26,6 +27,29 @@ const added = (entry: LogEntry) => entry.added;
 // The burst tests need their own writes to come within a few ms of each other; on a machine
 // starved by other load that premise can fail (checked, not assumed), and the test is run again.
 jest.retryTimes(2, { logErrorsBeforeRetry: true });
+
+/**
+ * Writes `texts` to `path` in place, one after the other, `gapMs` apart, from a process of its
+ * own: synchronous writes and a blocking wait between them, so the pace does not depend on the
+ * jest worker's event loop (which the in-process agent shares, and which a loaded machine
+ * stretches), while the agent goes on watching and reading meanwhile. Prints what it measured.
+ */
+const BURST_WRITER = `
+const { writeFileSync } = require('node:fs');
+const { path, texts, gapMs } = JSON.parse(process.argv[1]);
+const pause = new Int32Array(new SharedArrayBuffer(4));
+const started = performance.now();
+let last = started;
+let maxGapMs = 0;
+texts.forEach((text, k) => {
+  writeFileSync(path, text);
+  const now = performance.now();
+  maxGapMs = Math.max(maxGapMs, now - last);
+  last = now;
+  if (k < texts.length - 1) Atomics.wait(pause, 0, 0, gapMs);
+});
+process.stdout.write(JSON.stringify({ maxGapMs: Math.round(maxGapMs), burstMs: Math.round(last - started) }));
+`;
 
 describe('agent: instances.json → instance sockets', () => {
   const teardown = new Teardown();
@@ -132,21 +156,16 @@ describe('agent: instances.json → instance sockets', () => {
     await waitFor(() => rig.changes.length === 1, { what: "the first 'instances changed'" });
 
     const writes = 20;
-    const started = Date.now();
-    let last = started;
-    let maxGapMs = 0; // a starved test machine can stretch the gaps; a gap near settleMs is no burst
-    for (let k = 0; k < writes; k++) {
-      await writeInstances(rig.instancesPath, k === writes - 1 ? [a, b] : k % 2 === 0 ? [a, x, b] : [x]);
-      maxGapMs = Math.max(maxGapMs, Date.now() - last);
-      last = Date.now();
-      if (k < writes - 1) await sleep(5);
-    }
-    const burstMs = Date.now() - started;
+    const texts = Array.from({ length: writes }, (_, k) => instancesJson(k === writes - 1 ? [a, b] : k % 2 === 0 ? [a, x, b] : [x]));
+    const burst = await run(process.execPath, ['-e', BURST_WRITER, JSON.stringify({ path: rig.instancesPath, texts, gapMs: 5 })]);
+    expect(burst).toMatchObject({ code: 0 });
+    // a starved test machine can stretch the gaps even so; a gap near settleMs is no burst
+    const { maxGapMs, burstMs } = JSON.parse(burst.stdout) as { maxGapMs: number; burstMs: number };
     // The premise, not a speed check: every write came well within settleMs (50) of the one
     // before. A machine starved for 40 ms breaks it; the file retries such a test (see top).
     expect(maxGapMs).toBeLessThan(40);
 
-    await waitFor(() => connected(b), { what: `b connected after the burst (${burstMs} ms)`, timeoutMs: 2_000 });
+    await waitFor(() => connected(b), { what: `b connected after the burst (${burstMs} ms)`, timeoutMs: 5_000 });
     await sleep(300); // room for a late second reaction, if there were one
     expect({
       burstMs,
@@ -163,9 +182,9 @@ describe('agent: instances.json → instance sockets', () => {
     });
   });
 
-  // Fails today, same cause: with settleMs under chokidar's 50 ms, the last write of a burst is
-  // never reported and the agent stays on a stale set until the file changes again. (Three rounds:
-  // on a starved machine one write may by chance land after chokidar's 50 ms.)
+  // Guards against the same throttle: with settleMs under chokidar's 50 ms, the last write of a
+  // burst would never be reported and the agent would stay on a stale set until the file changes
+  // again. (Three rounds: on a starved machine one write may by chance land after chokidar's 50 ms.)
   it('acts on the last write of a burst even with a settleMs shorter than 50 ms', async () => {
     const rig = new AgentRig(teardown);
     const receiver = await rig.receiver();
@@ -180,14 +199,15 @@ describe('agent: instances.json → instance sockets', () => {
       await writeInstances(rig.instancesPath, []);
       await sleep(25);
       await writeInstances(rig.instancesPath, [a, b]);
-      await waitFor(() => connected(a, b), { what: `a and b${round} connected after the last write`, timeoutMs: 1_000 });
+      await waitFor(() => connected(a, b), { what: `a and b${round} connected after the last write`, timeoutMs: 5_000 });
     }
   });
 
-  // Fails today (most runs; three rounds make a pass with the bug unlikely): chokidar watches the
-  // file's inode; a rename landing within 5 ms of the one before is throttled away before chokidar
-  // moves its watch to the new inode, so it stays on the replaced inode and never reports the file
-  // again. See the report on src/files/watchedFile.ts.
+  // Guards against a watch of the file itself (three rounds make a pass with that bug unlikely):
+  // chokidar would watch the file's inode, and a rename landing within 5 ms of the one before is
+  // throttled away before chokidar moves its watch to the new inode, so it would stay on the
+  // replaced inode and never report the file again. See src/files/watchedFile.ts (it watches the
+  // directory).
   it('keeps following instances.json through bursts of renames (temp file + rename, as the DEA writes it)', async () => {
     const rig = new AgentRig(teardown);
     const receiver = await rig.receiver();
@@ -204,12 +224,12 @@ describe('agent: instances.json → instance sockets', () => {
         await sleep(2);
       }
       await writeInstances(rig.instancesPath, [a, b], 'rename');
-      await waitFor(() => connected(b) && disconnected(x), { what: `the last set of rename burst ${round + 1} acted on`, timeoutMs: 1_500 });
+      await waitFor(() => connected(b) && disconnected(x), { what: `the last set of rename burst ${round + 1} acted on`, timeoutMs: 5_000 });
     }
     await sleep(200);
     const c = await rig.instance('app-c', 0);
     await writeInstances(rig.instancesPath, [a, c], 'rename');
-    await waitFor(() => connected(c), { what: 'a rename after the bursts acted on', timeoutMs: 1_500 });
+    await waitFor(() => connected(c), { what: 'a rename after the bursts acted on', timeoutMs: 5_000 });
     expect(connections(a)).toEqual([1, 1]);
   });
 

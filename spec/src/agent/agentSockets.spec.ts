@@ -41,7 +41,7 @@ describe('agent: instance sockets → lines → UDP envelopes', () => {
     expect(receiver.envelopes).toEqual([]);
 
     await a.listen();
-    await waitFor(() => receiver.envelopes.length === 2, { what: 'both greetings once the sockets listen', timeoutMs: 2_000 });
+    await waitFor(() => receiver.envelopes.length === 2, { what: 'both greetings once the sockets listen', timeoutMs: 5_000 });
     expect(receiver.messages('app-a', '0', 'OUT')).toEqual(['out, at last']);
     expect(receiver.messages('app-a', '0', 'ERR')).toEqual(['err, at last']);
     expect([a.stdout.connections, a.stderr.connections]).toEqual([1, 1]);
@@ -62,7 +62,7 @@ describe('agent: instance sockets → lines → UDP envelopes', () => {
     });
     a.stdout.greet('second life\n');
     await a.stdout.listen();
-    await waitFor(() => receiver.messages('app-a').length === 2, { what: 'the greeting after the socket came back', timeoutMs: 2_000 });
+    await waitFor(() => receiver.messages('app-a').length === 2, { what: 'the greeting after the socket came back', timeoutMs: 5_000 });
 
     expect(receiver.messages('app-a', '0', 'OUT')).toEqual(['first life', 'second life']);
     expect(a.stdout.connections).toBe(2);
@@ -79,10 +79,12 @@ describe('agent: instance sockets → lines → UDP envelopes', () => {
     await rig.agent({ routers: [receiver] });
     await waitFor(() => connected(a, b), { what: 'a and b connected' });
 
-    a.stdout.write('first line\npartial without newline');
+    // stderr first: its bytes are waiting on the agent's socket before stdout's are written, so
+    // the agent reads them no later than the stdout chunk below. That chunk holds a whole line and
+    // the partial (one write): once its line has arrived, both partials were read and are held.
     a.stderr.write('err partial');
+    a.stdout.write('first line\npartial without newline');
     await waitFor(() => receiver.messages('app-a').includes('first line'), { what: 'the whole line before the partial' });
-    await sleep(50); // the partial is read (it came in the same write)
 
     await writeInstances(rig.instancesPath, [b]);
     await waitFor(() => a.connected === 0, { what: 'a disconnected after its removal' });

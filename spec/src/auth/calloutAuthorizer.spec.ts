@@ -224,12 +224,14 @@ describe('CalloutAuthorizer', () => {
 
     it('keeps answers cacheSeconds and no longer; 0 keeps none', async () => {
       const api = await FakeApi.start(teardown, answer(200));
-      const auth = authorizer(api, { cacheSeconds: 0.3 });
+      // 2 s, not less: the second ask must come while the answer is still cached, even if a
+      // loaded machine stalls this process for a while between the two.
+      const auth = authorizer(api, { cacheSeconds: 2 });
       await auth.authorize(TOKEN, 'my-app');
       await sleep(50);
       await auth.authorize(TOKEN, 'my-app');
       expect(api.requests).toHaveLength(1);
-      await sleep(300);
+      await sleep(2_000); // past the 2 s since the answer was cached (it was, before the 50 ms above)
       await auth.authorize(TOKEN, 'my-app');
       expect(api.requests).toHaveLength(2);
 

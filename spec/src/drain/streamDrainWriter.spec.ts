@@ -18,7 +18,7 @@ import { DRAIN_HOST, WriterRun, expectedFrame, fields, sleep, startWriter } from
 import { ReceivedFrame, startSyslogReceiver } from '../../support/syslogReceiver';
 import { Teardown } from '../../support/teardown';
 import { envelope, lineNumber, numbered } from '../../support/udpSender';
-import { freeLoopbackPorts } from '../../support/peerProcess';
+import { fixedLoopbackPorts } from '../../support/fixedPorts';
 import { nextTurn, waitFor } from '../../support/waitFor';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => from + k);
@@ -167,7 +167,9 @@ describe('streamDrainWriter', () => {
       'syslog-ng ended by PID (%s) mid-stream and restarted on the same port: every line arrives at least once, first arrivals in order',
       async signal => {
         const N = 2000;
-        const receiver = teardown.add(await startSyslogReceiver(), r => r.stop());
+        // A port outside the ephemeral range: while syslog-ng is down, no other socket can be
+        // given it (and the writer, reconnecting, cannot connect to itself on it).
+        const receiver = teardown.add(await startSyslogReceiver({ port: (await fixedLoopbackPorts(1))[0] }), r => r.stop());
         const run = writer({ url: `syslog://127.0.0.1:${receiver.port}`, appId: 'kill-app', config: { resendWindowMs: 5000 } });
         const sent = numbered('kill-app', N);
 
@@ -204,7 +206,7 @@ describe('streamDrainWriter', () => {
     );
 
     it('counts each line as sent once and every rewrite as resent, also when reconnecting took several refused attempts', async () => {
-      const receiver = teardown.add(await startSyslogReceiver(), r => r.stop());
+      const receiver = teardown.add(await startSyslogReceiver({ port: (await fixedLoopbackPorts(1))[0] }), r => r.stop()); // restarted on it: see above
       const run = writer({ url: `syslog://127.0.0.1:${receiver.port}`, appId: 'count-app', config: { resendWindowMs: 10_000 } });
       const sent = numbered('count-app', 100);
       run.push(sent);
@@ -221,7 +223,9 @@ describe('streamDrainWriter', () => {
     });
 
     it('refused at start (no listener): lines wait, and all arrive once syslog-ng starts on that port', async () => {
-      const port = (await freeLoopbackPorts(1))[0];
+      // Nothing listens on it until syslog-ng starts: outside the ephemeral range, so nothing else
+      // is given it meanwhile and the writer's reconnects cannot connect to themselves.
+      const port = (await fixedLoopbackPorts(1))[0];
       const run = writer({ url: `syslog://127.0.0.1:${port}`, appId: 'late-app' });
       const sent = lines('late-app', 300);
       run.push(sent);
@@ -238,7 +242,7 @@ describe('streamDrainWriter', () => {
 
   describe('the default queue', () => {
     it('absorbs a burst of 10,000 lines of 1.5 KB while the drain is down, and delivers every one', async () => {
-      const port = (await freeLoopbackPorts(1))[0];
+      const port = (await fixedLoopbackPorts(1))[0]; // down until syslog-ng starts on it: see above
       // Default queue bounds (20,000 lines, 16 MiB); only the backoff is quick.
       const run = writer({ url: `syslog://127.0.0.1:${port}`, appId: 'burst-app' });
       expect(run.config.maxQueuedLines).toBe(20_000);
@@ -333,7 +337,7 @@ describe('streamDrainWriter', () => {
     });
 
     it('with nothing listening: completes after flushSeconds and reports the rest as not flushed', async () => {
-      const port = (await freeLoopbackPorts(1))[0];
+      const port = (await fixedLoopbackPorts(1))[0]; // nothing listens on it: see above
       const run = writer({ url: `syslog://127.0.0.1:${port}`, appId: 'flush-app', config: { flushSeconds: 1 } });
       run.push(lines('flush-app', 10));
       await waitFor(async () => (await run.metric('errors')) >= 1, { what: 'a refused connection' });

@@ -61,10 +61,13 @@ describe('UdpEmitter', () => {
     const { receivers, targets } = await routers(2);
     const refused: string[] = [];
     const dropped: string[] = [];
+    // The backoff must outlast everything from the refusal to the moved lines' arrival on r2,
+    // even on a loaded machine that stalls this process: 2 s (and the wait below just past it).
+    const backoffMs = 2_000;
     const emitter = teardown.add(
       new UdpEmitter(targets, {
         maxDatagramBytes: 65507,
-        refusedBackoffMs: 300,
+        refusedBackoffMs: backoffMs,
         onRouterRefused: id => refused.push(id),
         onDropped: reason => dropped.push(reason),
       }),
@@ -91,7 +94,8 @@ describe('UdpEmitter', () => {
     expect(refused).toEqual(['r1']);
 
     // After the wait it is tried again: still refusing, it is passed over again, for twice as long.
-    await new Promise(resolve => setTimeout(resolve, 350));
+    // (The refusal came before the wait for it returned, so this is more than backoffMs after it.)
+    await new Promise(resolve => setTimeout(resolve, backoffMs + 50));
     expect(emitter.routerFor(app)?.id).toBe('r1');
     await waitFor(
       () => {
