@@ -25,7 +25,9 @@ import { metricValue } from '../../support/routerMetricValue';
 import { ReceivedFrame, SyslogReceiver, startSyslogReceiver } from '../../support/syslogReceiver';
 import { Teardown } from '../../support/teardown';
 import { UdpSender, envelope, lineNumber, numbered } from '../../support/udpSender';
-import { freeLoopbackPorts } from '../../support/peerProcess';
+// Dead drain ports outside the ephemeral range: a drain reconnecting to a dead ephemeral port on
+// 127.0.0.1 can connect to itself, and another worker's listen(0) can take it.
+import { fixedLoopbackPorts } from '../../support/fixedPorts';
 import { waitFor } from '../../support/waitFor';
 
 const HOST = 'router-spec-host';
@@ -203,7 +205,7 @@ describe('router drains: bindings.json → syslog receivers', () => {
 
   it('tells the app about a dead drain\'s drops in its own stream, naming the drain without credentials; nothing anywhere shows them', async () => {
     const healthy = await receiver();
-    const deadPort = (await freeLoopbackPorts(1))[0];
+    const deadPort = (await fixedLoopbackPorts(1))[0];
     const { router, sender, logs } = await start(
       [
         { app: 'app-a', url: `syslog://user:secret@127.0.0.1:${deadPort}/?token=abc` },
@@ -256,7 +258,7 @@ describe('router drains: bindings.json → syslog receivers', () => {
 
   it('a dead drain and a drain that never reads do not hold back a healthy drain of the same app: it gets every line', async () => {
     const healthy = await receiver();
-    const deadPort = (await freeLoopbackPorts(1))[0];
+    const deadPort = (await fixedLoopbackPorts(1))[0];
     const stuck = new Set<Socket>();
     const blackhole: Server = createServer({ pauseOnConnect: true }, socket => {
       stuck.add(socket);
@@ -295,7 +297,7 @@ describe('router drains: bindings.json → syslog receivers', () => {
   const noticesIn = async (router: Router, app: string) => (await recent(router.httpAddress, `app=${app}`)).filter(e => e.sourceType === 'LGR');
 
   it('a dead drain tells of one burst\'s drops a bounded number of times once traffic stops: a notice never goes into a full queue', async () => {
-    const deadPort = (await freeLoopbackPorts(1))[0];
+    const deadPort = (await fixedLoopbackPorts(1))[0];
     const dead = `syslog://127.0.0.1:${deadPort}`;
     const { router, sender } = await start([{ app: 'app-a', url: dead }], { maxQueuedLines: 100, noticeIntervalSeconds: 1 });
     await waitFor(async () => (await drains(router)) === 1, { what: 'the drain running' });
@@ -319,7 +321,7 @@ describe('router drains: bindings.json → syslog receivers', () => {
   });
 
   it('two dead drains of one app do not keep each other telling: a notice is queued only where there is room', async () => {
-    const [portA, portB] = await freeLoopbackPorts(2);
+    const [portA, portB] = await fixedLoopbackPorts(2);
     const deadA = `syslog://127.0.0.1:${portA}`;
     const deadB = `syslog://127.0.0.1:${portB}`;
     const { router, sender } = await start(
@@ -340,7 +342,7 @@ describe('router drains: bindings.json → syslog receivers', () => {
 
   it('a dead drain\'s notice still reaches the app\'s other drains: a healthy drain of the same app gets it, as recent has it', async () => {
     const healthy = await receiver();
-    const deadPort = (await freeLoopbackPorts(1))[0];
+    const deadPort = (await fixedLoopbackPorts(1))[0];
     const dead = `syslog://127.0.0.1:${deadPort}`;
     const { router, sender } = await start(
       [
