@@ -1,5 +1,5 @@
 import { EMPTY, Observable, defer, map, merge } from 'rxjs';
-import { DatagramOptions, RejectReason, decodeDatagram } from '../src/envelope/codec';
+import { DatagramOptions, RejectReason, decodeDatagramBatch } from '../src/envelope/codec';
 import { Envelope } from '../src/envelope/envelope';
 import { LogLine } from './logLine';
 
@@ -8,7 +8,8 @@ export type Ingested =
   | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
 /**
- * Datagrams → accepted lines or counted rejections. Each subscription numbers its lines from 1;
+ * Datagrams → accepted lines or counted rejections, one per envelope (a datagram may carry a
+ * batch of them; see decodeDatagramBatch). Each subscription numbers its lines from 1;
  * a bad datagram becomes a rejection value, never an error, so ingest cannot be stopped by input.
  * `own$` are the router's own lines for an app (a drain's drop notice): numbered in the same
  * order as ingested ones, so recent and tail place them like any other line.
@@ -17,10 +18,17 @@ export function ingest(datagram$: Observable<Buffer>, opts: DatagramOptions, own
   return defer(() => {
     let seq = 0;
     return merge(
-      datagram$.pipe(
-        map((datagram): Ingested => {
-          const decoded = decodeDatagram(datagram, opts);
-          return decoded.ok ? { ok: true, line: new LogLine(++seq, decoded.envelope) } : decoded;
+      // A datagram may carry several envelopes (an agent's batch): each is its own line or
+      // rejection, in order. A loop, not an inner Observable per datagram: this is the hot path.
+      new Observable<Ingested>(subscriber =>
+        datagram$.subscribe({
+          next: datagram => {
+            for (const decoded of decodeDatagramBatch(datagram, opts)) {
+              subscriber.next(decoded.ok ? { ok: true, line: new LogLine(++seq, decoded.envelope) } : decoded);
+            }
+          },
+          error: err => subscriber.error(err),
+          complete: () => subscriber.complete(),
         }),
       ),
       own$.pipe(map((envelope): Ingested => ({ ok: true, line: new LogLine(++seq, envelope) }))),

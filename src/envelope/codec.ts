@@ -105,8 +105,12 @@ function isSigned(datagram: Buffer): boolean {
   );
 }
 
-/** Decodes one UDP datagram into an envelope, or says why not. Never throws. */
-export function decodeDatagram(datagram: Buffer, opts: DatagramOptions): Decoded {
+/**
+ * A datagram's checks that do not depend on what it carries: size, signature, UTF-8. Its JSON
+ * text when they pass; else the one result for the whole datagram (a rejection, or a decoded
+ * syslog message, which is never batched).
+ */
+function datagramText(datagram: Buffer, opts: DatagramOptions): string | Decoded {
   if (datagram.length > opts.maxBytes) {
     return reject('oversized', `${datagram.length} bytes > limit of ${opts.maxBytes}`);
   }
@@ -134,12 +138,53 @@ export function decodeDatagram(datagram: Buffer, opts: DatagramOptions): Decoded
   }
   const text = utf8Text(body);
   if (text === undefined) return reject('invalid_utf8', 'datagram is not valid UTF-8');
-  return decodeEnvelopeJson(text);
+  return text;
+}
+
+/** Decodes a UDP datagram of one envelope, or says why not. Never throws. */
+export function decodeDatagram(datagram: Buffer, opts: DatagramOptions): Decoded {
+  const text = datagramText(datagram, opts);
+  return typeof text === 'string' ? decodeEnvelopeJson(text) : text;
+}
+
+/**
+ * Decodes a UDP datagram of one or more envelopes (a batch: envelope JSON texts separated by
+ * "\n", which JSON never has unescaped; the signature covers the whole batch). Each envelope is
+ * decoded on its own: a bad one is one rejection and its neighbours are delivered. A datagram
+ * whose size, signature or UTF-8 is bad is one rejection for the whole of it. Never throws.
+ */
+export function decodeDatagramBatch(datagram: Buffer, opts: DatagramOptions): Decoded[] {
+  const text = datagramText(datagram, opts);
+  if (typeof text !== 'string') return [text];
+  let newline = text.indexOf('\n');
+  if (newline < 0) return [decodeEnvelopeJson(text)]; // the usual single envelope: no split
+  const decoded: Decoded[] = [];
+  let start = 0;
+  for (;;) {
+    const end = newline < 0 ? text.length : newline;
+    // Blank parts (a trailing "\n", "\r\n" line ends) carry nothing; they are not rejections.
+    if (end > start && text.slice(start, end).trim() !== '') decoded.push(decodeEnvelopeJson(text.slice(start, end)));
+    if (newline < 0) break;
+    start = newline + 1;
+    newline = text.indexOf('\n', start);
+  }
+  return decoded.length > 0 ? decoded : [decodeEnvelopeJson(text)];
 }
 
 /** Encodes one envelope as a datagram, signed when a secret is given. */
 export function encodeDatagram(e: Envelope, secret?: string): Buffer {
   const body = Buffer.from(encodeEnvelopeJson(e), 'utf8');
+  if (secret === undefined) return body;
+  const signature = sign(secret, body).toString('base64url');
+  return Buffer.concat([SIGNED_TAG, Buffer.from(signature + '\n', 'latin1'), body]);
+}
+
+/**
+ * Several envelopes' JSON texts (encodeEnvelopeJson) as one datagram, signed when a secret is
+ * given: what decodeDatagramBatch reads. One text makes the same datagram as encodeDatagram.
+ */
+export function encodeDatagramBatch(jsonTexts: readonly string[], secret?: string): Buffer {
+  const body = Buffer.from(jsonTexts.join('\n'), 'utf8');
   if (secret === undefined) return body;
   const signature = sign(secret, body).toString('base64url');
   return Buffer.concat([SIGNED_TAG, Buffer.from(signature + '\n', 'latin1'), body]);

@@ -16,8 +16,10 @@ import {
   RejectReason,
   datagramOverhead,
   decodeDatagram,
+  decodeDatagramBatch,
   decodeEnvelopeJson,
   encodeDatagram,
+  encodeDatagramBatch,
   encodeEnvelopeJson,
   isValidAppId,
 } from '../../../src/envelope/codec';
@@ -196,6 +198,53 @@ describe('decodeDatagram', () => {
   });
 });
 
+// A batch: several envelopes' JSON in one datagram, separated by "\n" (an agent's sends).
+//   good \n {bad \n good2     → [good, not_json, good2]     each envelope on its own
+//   signed batch, one bit off  → [bad_signature]             the datagram as a whole
+describe('decodeDatagramBatch', () => {
+  const two: Envelope = { ...valid, message: 'second' };
+  const opts = { maxBytes: MAX };
+
+  it('decodes every envelope of a batch, in order; one envelope alone as decodeDatagram does', () => {
+    const batch = encodeDatagramBatch([encodeEnvelopeJson(valid), encodeEnvelopeJson(two)]);
+    expect(decodeDatagramBatch(batch, opts)).toEqual([
+      { ok: true, envelope: valid },
+      { ok: true, envelope: two },
+    ]);
+    expect(encodeDatagramBatch([encodeEnvelopeJson(valid)], 'k')).toEqual(encodeDatagram(valid, 'k'));
+    expect(decodeDatagramBatch(encodeDatagram(valid), opts)).toEqual([{ ok: true, envelope: valid }]);
+  });
+
+  it('rejects a bad envelope on its own and delivers its neighbours', () => {
+    const batch = Buffer.from([encodeEnvelopeJson(valid), '{"appId": "x"', jsonWith({ messageType: 'LOG' }), encodeEnvelopeJson(two)].join('\n'));
+    const decoded = decodeDatagramBatch(batch, opts);
+    expect(decoded.map(d => (d.ok ? d.envelope.message : d.reason))).toEqual([valid.message, 'not_json', 'invalid_envelope', 'second']);
+  });
+
+  it('skips blank parts (a trailing newline, CRLF line ends), and rejects a datagram of nothing but them', () => {
+    const batch = Buffer.from(`${encodeEnvelopeJson(valid)}\r\n\r\n${encodeEnvelopeJson(two)}\n`);
+    expect(decodeDatagramBatch(batch, opts)).toEqual([
+      { ok: true, envelope: valid },
+      { ok: true, envelope: two },
+    ]);
+    const blank = decodeDatagramBatch(Buffer.from('\n \r\n'), opts);
+    expect(blank).toHaveLength(1);
+    expectRejected(blank[0], 'not_json');
+  });
+
+  it('rejects a whole batch once for its size, its signature or its UTF-8', () => {
+    const texts = [encodeEnvelopeJson(valid), encodeEnvelopeJson(two)];
+    const signed = Buffer.from(encodeDatagramBatch(texts, 'a-secret'));
+    expect(decodeDatagramBatch(signed, { maxBytes: MAX, secret: 'a-secret' })).toHaveLength(2);
+    signed[signed.length - 3] ^= 0x01;
+    expect(decodeDatagramBatch(signed, { maxBytes: MAX, secret: 'a-secret' }).map(d => !d.ok && d.reason)).toEqual(['bad_signature']);
+    expect(decodeDatagramBatch(encodeDatagramBatch(texts), { maxBytes: MAX, secret: 'a-secret' }).map(d => !d.ok && d.reason)).toEqual(['unsigned']);
+    expect(decodeDatagramBatch(encodeDatagramBatch(texts), { maxBytes: 100 }).map(d => !d.ok && d.reason)).toEqual(['oversized']);
+    const broken = Buffer.concat([Buffer.from(texts[0] + '\n'), Buffer.from([0xff, 0xfe]), Buffer.from('\n' + texts[1])]);
+    expect(decodeDatagramBatch(broken, opts).map(d => !d.ok && d.reason)).toEqual(['invalid_utf8']);
+  });
+});
+
 describe('encodeEnvelopeJson', () => {
   it('writes the six fields in a fixed order, and nothing else', () => {
     const withExtra = { ...valid, extra: 'x' } as Envelope;
@@ -286,6 +335,27 @@ describe('codec properties (fast-check)', () => {
         expectRejected(decodeDatagram(encodeDatagram(e, a), { maxBytes: MAX, secret: b }), 'bad_signature');
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it('decodeDatagramBatch(encodeDatagramBatch(es)) deep-equals es, signed or not', () => {
+    fc.assert(
+      fc.property(fc.array(envelopeArb, { minLength: 1, maxLength: 8 }), fc.option(fc.string({ minLength: 1, maxLength: 20 }), { nil: undefined }), (es, secret) => {
+        const batch = encodeDatagramBatch(es.map(encodeEnvelopeJson), secret);
+        expect(decodeDatagramBatch(batch, { maxBytes: MAX * 8, secret })).toEqual(es.map(envelope => ({ ok: true, envelope })));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('decodeDatagramBatch never throws on arbitrary bytes, and every result is well formed', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), fc.option(fc.string({ maxLength: 10 }), { nil: undefined }), (bytes, secret) => {
+        const decoded = decodeDatagramBatch(Buffer.from(bytes), { maxBytes: 300, secret });
+        expect(decoded.length).toBeGreaterThanOrEqual(1);
+        decoded.forEach(expectWellFormed);
+      }),
+      { numRuns: 1000 },
     );
   });
 

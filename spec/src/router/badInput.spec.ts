@@ -6,7 +6,7 @@
 // Nothing crashes the router, stops ingest, or costs a good line.
 import { routerApiHeaders, routerApiToken } from '../../../src/auth/routerApiToken';
 import { randomBytes } from 'node:crypto';
-import { datagramOverhead, encodeDatagram, encodeEnvelopeJson } from '../../../src/envelope/codec';
+import { datagramOverhead, encodeDatagram, encodeDatagramBatch, encodeEnvelopeJson } from '../../../src/envelope/codec';
 import { Envelope } from '../../../src/envelope/envelope';
 import { Router } from '../../../src/router/router';
 import { httpGet, rawHttp, recent } from '../../support/httpGet';
@@ -34,6 +34,9 @@ function interleave(good: Buffer[], bad: Buffer[]): Buffer[] {
 }
 
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), 'utf8');
+
+/** JSON text of any value shaped like an envelope (valid or not). */
+const jsonOf = (value: unknown): string => JSON.stringify(value);
 
 describe('router under bad input', () => {
   const teardown = new Teardown();
@@ -153,6 +156,27 @@ describe('router under bad input', () => {
     await teardown.sender(router).send([encodeDatagram(atLimit)]);
     await waitFor(() => client.received.length === 41, { what: 'the datagram of exactly maxDatagramBytes' });
     expect(client.received[40]).toEqual(atLimit);
+  });
+
+  it('takes batches (several envelopes per datagram): each bad envelope rejected on its own, its neighbours delivered in order; a tampered signed batch rejected whole', async () => {
+    const router = await teardown.router({ sharedSecret: SECRET });
+    const headers = routerApiHeaders(routerApiToken(SECRET));
+    const client = await teardown.tail(router, 'app=app-good', { headers });
+    const good = numbered('app-good', 9);
+    const json = good.map(encodeEnvelopeJson);
+    const tampered = Buffer.from(encodeDatagramBatch([encodeEnvelopeJson(envelope('app-good', 'forged 1')), encodeEnvelopeJson(envelope('app-good', 'forged 2'))], SECRET));
+    tampered[tampered.length - 3] ^= 0x01;
+    await teardown.sender(router).send([
+      encodeDatagramBatch([json[0], '{"appId": "app-good"', json[1], json[2]], SECRET),
+      tampered,
+      encodeDatagramBatch([json[3], jsonOf({ ...envelope('app-good', 'x'), messageType: 'LOG' }), json[4], '', json[5]], SECRET),
+      encodeDatagramBatch(json.slice(6), SECRET),
+    ]);
+    await waitFor(() => client.received.length >= 9, { what: 'the 9 good lines at the tail client' });
+    expect(client.received).toEqual(good);
+    expect(await recent(router.httpAddress, 'app=app-good', headers)).toEqual(good);
+    expect(await rejectedByReason(router)).toEqual({ ...NO_REJECTIONS, not_json: 1, invalid_envelope: 1, bad_signature: 1 });
+    expect(await metricValue(router, 'loggregator_ingested_total')).toBe(9);
   });
 
   it('with a shared secret, rejects unsigned and badly signed datagrams and delivers well-signed ones', async () => {
