@@ -24,6 +24,8 @@ export class FakeTarget {
   readonly refusals: ScriptedRefusal[] = [];
   readonly requests: SeenRequest[] = [];
   recentBody = '';
+  /** Headers of a 200 /recent answer (X-Skipped-Routers, as the traffic controller sends them). */
+  recentHeaders: Record<string, string> = {};
   /** Called with each accepted tail; `index` counts accepted tails from 0. */
   onTail: (ws: WebSocket, request: SeenRequest, index: number) => void = () => undefined;
   url!: URL;
@@ -65,7 +67,7 @@ export class FakeTarget {
       res.end(JSON.stringify({ error: refusal.error ?? 'scripted refusal' }));
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+    res.writeHead(200, { 'Content-Type': 'application/x-ndjson', ...this.recentHeaders });
     res.end(this.recentBody);
   }
 

@@ -21,8 +21,12 @@ export interface RecentOptions extends TargetContext {
 export async function recentLines(opts: RecentOptions, out: (t: string) => void, err: (t: string) => void): Promise<number> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
-    const answer = await fetchRecent(opts);
-    if (typeof answer === 'string') return printLines(answer, opts, out, err);
+    const answer = await fetchRecent(opts, RECENT_RETRY_BUDGET_MS - (Date.now() - started));
+    if ('body' in answer) {
+      // Some routers did not answer (the traffic controller names them): their lines are missing.
+      if (answer.skipped !== null) err(`lines of some routers are missing (they did not answer): ${answer.skipped}`);
+      return printLines(answer.body, opts, out, err);
+    }
     if (answer instanceof Refused) {
       err(answer.message);
       return answer.status >= 400 && answer.status < 500 ? 2 : 1;
@@ -33,11 +37,12 @@ export async function recentLines(opts: RecentOptions, out: (t: string) => void,
     }
     const waitMs = retryDelayMs(attempt, answer.retryAfterMs);
     // Waiting past the budget (a long Retry-After, or slow answers) would only fail later.
-    const outOfTime = Date.now() - started + waitMs > RECENT_RETRY_BUDGET_MS;
+    const left = RECENT_RETRY_BUDGET_MS - (Date.now() - started);
+    const outOfTime = waitMs > left;
     if (attempt > RECENT_RETRIES || outOfTime) {
       const why =
-        outOfTime && answer.retryAfterMs > 0
-          ? `it asks to retry after ${Math.ceil(answer.retryAfterMs / 1000)} s, more than --recent waits in all (${RECENT_RETRY_BUDGET_MS / 1000} s)`
+        answer.retryAfterMs > left
+          ? `it asks to retry after ${Math.ceil(answer.retryAfterMs / 1000)} s, more than --recent has left of its ${RECENT_RETRY_BUDGET_MS / 1000} s`
           : `gave up after ${attempt} attempts in ${((Date.now() - started) / 1000).toFixed(1)} s`;
       err(`${answer.message}; ${why}: try again later`);
       return 1;
@@ -47,15 +52,19 @@ export async function recentLines(opts: RecentOptions, out: (t: string) => void,
   }
 }
 
-/** The body of a 200, or what went wrong. */
-async function fetchRecent(opts: RecentOptions): Promise<string | Refused | Unavailable | Error> {
+/** The body of a 200 (and the routers it says were skipped), or what went wrong. */
+async function fetchRecent(opts: RecentOptions, timeoutMs: number): Promise<{ body: string; skipped: string | null } | Refused | Unavailable | Error> {
   const url = new URL('/recent', opts.target);
   url.searchParams.set('app', opts.app);
   try {
-    const res = await fetch(url, { headers: opts.token === undefined ? {} : { Authorization: `Bearer ${opts.token}` } });
+    // Bounded by what is left of the budget, which covers the requests as well as the waits.
+    const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
+    const res = await fetch(url, { headers: opts.token === undefined ? {} : { Authorization: `Bearer ${opts.token}` }, signal });
     const body = await res.text();
-    return res.status === 200 ? body : failureFromAnswer(res.status, res.headers.get('retry-after'), body, opts);
+    if (res.status === 200) return { body, skipped: res.headers.get('x-skipped-routers') };
+    return failureFromAnswer(res.status, res.headers.get('retry-after'), body, opts);
   } catch (e) {
+    if ((e as Error).name === 'TimeoutError') return new Error(`loggregator at ${opts.target.origin} did not answer within ${RECENT_RETRY_BUDGET_MS / 1000} s`);
     return new Error(describeError(e, opts.target));
   }
 }

@@ -12,7 +12,9 @@ export type RefusedReason =
   | 'forbidden'
   | 'authorizer_unavailable'
   /** The traffic controller before router discovery has answered. */
-  | 'routers_unknown';
+  | 'routers_unknown'
+  /** The traffic controller's /recent when every router asked failed (502). */
+  | 'routers_failed';
 
 /** A request answered with an error: its status, its counted reason, and a message for the caller. */
 export class Refusal {
@@ -47,6 +49,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
 

@@ -20,6 +20,7 @@ import { sendNdjson } from '../http/ndjsonAnswer';
 import { Refusal, sendRefusal } from '../http/refusal';
 import { Logger } from '../logger';
 import { runTailSession } from '../router/tailSession';
+import { RejectionLog } from '../router/rejectionLog';
 import { KnownRouters } from './knownRouters';
 import { OpenStreams } from './openStreams';
 import { RecentFailure, routerRecent } from './routerRecent';
@@ -29,6 +30,15 @@ import { TrafficControllerMetrics } from './trafficControllerMetrics';
 
 /** /recent merges being worked on at once; more are refused with 503 (each holds answers in memory). */
 const MAX_RECENT_IN_FLIGHT = 16;
+/** /recent requests whose token is being checked at once (each may be a callout). */
+const MAX_RECENT_AUTHORIZING = 256;
+
+/** What an operator should check when a router refuses the traffic controller. */
+function refusalHint(message: string): string {
+  return /\b401\b/.test(message)
+    ? `${message}: the router wants the routers' API token; is sharedSecret the same on the traffic controller and the router?`
+    : message;
+}
 /** Who the traffic controller's in-band lines are from. */
 const NOTICE_SOURCE = 'traffic-controller';
 
@@ -76,6 +86,10 @@ export class TrafficControllerApi {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096, clientTracking: true });
   private recentInFlight = 0;
   private closing = false;
+  /** A router that refuses the TC (at most one warning per router per minute): usually a sharedSecret mismatch. */
+  private readonly routerRefusals: RejectionLog;
+  /** /recent requests being authorized: bounded, so requests with random tokens cannot start callouts without limit. */
+  private recentAuthorizing = 0;
   /** Upgrades accepted but not yet complete (authorizing): they count against maxClients. */
   private upgrading = 0;
   /** The set /recent asks; none until discovery has answered (see KnownRouters). */
@@ -90,6 +104,7 @@ export class TrafficControllerApi {
     private readonly opts: TrafficControllerApiOptions,
     private readonly logger: Logger,
   ) {
+    this.routerRefusals = new RejectionLog(logger, 'a router refused the traffic controller', 60_000);
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
     answerClientErrors(this.server, () => this.metrics.refused.inc({ reason: 'bad_request' }));
@@ -165,7 +180,11 @@ export class TrafficControllerApi {
     // Authorized before it may take a slot: the slots bound the merges held in memory for callers
     // allowed to ask; a caller without a valid token (or one still being checked) holds none, so
     // requests without a token cannot crowd out those with one.
-    const refusal = await this.authorize(req, url, query, false);
+    if (this.recentAuthorizing >= MAX_RECENT_AUTHORIZING) {
+      return this.refuse(res, new Refusal(503, 'too_many_clients', `${MAX_RECENT_AUTHORIZING} /recent requests are being authorized already; try again later`, { 'Retry-After': '1' }));
+    }
+    this.recentAuthorizing++;
+    const refusal = await this.authorize(req, url, query, false).finally(() => this.recentAuthorizing--);
     if (refusal) return this.refuse(res, refusal);
     if (res.destroyed) return; // the client left while it was being authorized
     const routers = this.routers.current;
@@ -181,8 +200,13 @@ export class TrafficControllerApi {
     try {
       const merged = await this.mergedRecent(routers, query.app, query.limit ?? this.opts.recent.maxLines, abort.signal);
       const headers: Record<string, string> = { 'X-Routers-Asked': String(merged.asked) };
-      if (merged.skipped.length > 0) headers['X-Skipped-Routers'] = merged.skipped.map(s => `${s.router.id} (${s.reason})`).join(', ');
+      const skipped = merged.skipped.map(s => `${s.router.id} (${s.reason})`).join(', ');
+      if (merged.skipped.length > 0) headers['X-Skipped-Routers'] = skipped;
       if (res.destroyed) return;
+      // No router answered: an empty 200 would read as an app without lines.
+      if (merged.asked > 0 && merged.skipped.length === merged.asked) {
+        return this.refuse(res, new Refusal(502, 'routers_failed', `no router answered: ${skipped}`, headers));
+      }
       await sendNdjson(res, merged.envelopes.map(e => new LogLine(0, e).json), headers);
     } finally {
       res.off('close', leave);
@@ -204,7 +228,10 @@ export class TrafficControllerApi {
         }).catch((err: unknown) => {
           const reason = err instanceof RecentFailure ? err.reason : 'unreachable';
           // Cancelled because the client went: not the router's failure.
-          if (!signal?.aborted) this.metrics.recentRouterFailures.inc({ router: router.id, reason });
+          if (!signal?.aborted) {
+            this.metrics.recentRouterFailures.inc({ router: router.id, reason });
+            if (reason === 'refused') this.routerRefusals.record(router.id, refusalHint((err as Error).message));
+          }
           skipped.push({ router, reason });
           return [] as Envelope[];
         }),
@@ -266,7 +293,11 @@ export class TrafficControllerApi {
       {
         backoff: { ...this.opts.routerReconnect, jitter: 0.5 },
         notice: change => notice(changeText(change)),
-        onError: router => this.metrics.routerStreamErrors.inc({ router: router.id }),
+        onError: (router, err) => {
+          this.metrics.routerStreamErrors.inc({ router: router.id });
+          const message = (err as Error | undefined)?.message ?? '';
+          if (message.startsWith('refused: ')) this.routerRefusals.record(router.id, refusalHint(message));
+        },
       },
     ).pipe(
       finalize(() => {

@@ -71,6 +71,7 @@ export class TrafficControllerMetrics {
     const reasons: RefusedReason[] = ['bad_request', 'not_found', 'method_not_allowed', 'too_many_clients', 'origin_not_allowed', 'unauthorized', 'forbidden', 'authorizer_unavailable'];
     reasons.forEach(reason => this.refused.inc({ reason }, 0));
     this.refused.inc({ reason: 'routers_unknown' }, 0);
+    this.refused.inc({ reason: 'routers_failed' }, 0);
     INVALID_ROUTER_RECORD_REASONS.forEach(reason => this.invalidRouterRecords.inc({ reason }, 0));
     this.routerDiscoveryErrors.inc(0);
     this.dropped.inc({ reason: 'tail_slow_consumer' }, 0);

@@ -15,9 +15,12 @@ describe('retryAfterMs', () => {
 });
 
 describe('retryDelayMs', () => {
-  it('is the reconnect backoff (250 ms doubling to 10 s) when Retry-After is absent or shorter', () => {
-    expect([1, 2, 3, 7, 40].map(n => retryDelayMs(n, 0))).toEqual([250, 500, 1000, 10_000, 10_000]);
-    expect(retryDelayMs(3, 300)).toBe(1000);
+  it('is the reconnect backoff (250 ms doubling to 10 s, up to half shorter at random) when Retry-After is absent or shorter', () => {
+    const none = () => 0;
+    const most = () => 1;
+    expect([1, 2, 3, 7, 40].map(n => retryDelayMs(n, 0, none))).toEqual([250, 500, 1000, 10_000, 10_000]);
+    expect([1, 2, 3, 7, 40].map(n => retryDelayMs(n, 0, most))).toEqual([125, 250, 500, 5_000, 5_000]);
+    expect(retryDelayMs(3, 300, none)).toBe(1000);
   });
 
   it('honours a longer Retry-After, up to the cap', () => {

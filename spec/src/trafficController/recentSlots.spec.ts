@@ -21,6 +21,8 @@ const ADMIN = newToken('admin');
 const tokens = { [ADMIN]: '*' as const };
 /** trafficControllerApi's MAX_RECENT_IN_FLIGHT. */
 const SLOTS = 16;
+/** trafficControllerApi's MAX_RECENT_AUTHORIZING. */
+const AUTHORIZING = 256;
 
 const recentWith = (port: number, token?: string): Promise<Response> =>
   fetch(`http://127.0.0.1:${port}/recent?app=app-a`, {
@@ -55,7 +57,7 @@ describe('traffic controller /recent slots', () => {
     expect(await tc.metric('loggregator_tc_refused_total', { reason: 'unauthorized' })).toBe(2);
 
     const answers = await within(Promise.all(busy), 8_000, 'the 16 slow answers');
-    expect(answers.map(a => [a.status, a.headers.get('x-skipped-routers')])).toEqual(Array(SLOTS).fill([200, 'slow (timeout)']));
+    expect(answers.map(a => [a.status, a.headers.get('x-skipped-routers')])).toEqual(Array(SLOTS).fill([502, 'slow (timeout)'])); // the one router failed: 502, named
   });
 
   it('takes no slot for a request whose token is still being checked', async () => {
@@ -86,5 +88,38 @@ describe('traffic controller /recent slots', () => {
     release();
     const refused = await within(Promise.all(slowOnes), 5_000, 'the slow checks answered');
     expect(refused.map(r => r.status)).toEqual(Array(SLOTS).fill(401));
+  });
+
+  it('bounds the /recent requests being authorized at once, so random tokens cannot start checks (callouts) without limit', async () => {
+    const { logger } = captureLogger('error');
+    let release!: () => void;
+    const released = new Promise<void>(resolve => (release = resolve));
+    let checking = 0;
+    const authorizer: Authorizer = {
+      description: 'slow for every token',
+      authorize: async (): Promise<AuthDecision> => {
+        checking++;
+        await released;
+        return unknownToken();
+      },
+      close: async () => undefined,
+    };
+    const tc = await startTrafficController(tcConfig(), logger, { routers$: new BehaviorSubject<readonly RouterInfo[]>([]), authorizer });
+    teardown.add(tc, t => t.close());
+    const port = tc.httpAddress.port;
+    const pending = Array.from({ length: AUTHORIZING }, () => recentWith(port, newToken('random')));
+    await waitFor(() => checking === AUTHORIZING, { what: `${AUTHORIZING} tokens being checked` });
+
+    const extra = await recentWith(port, newToken('one-more'));
+    expect(extra.status).toBe(503);
+    expect(extra.headers.get('retry-after')).toBe('1');
+    expect((await extra.json()) as { error: string }).toEqual({ error: `${AUTHORIZING} /recent requests are being authorized already; try again later` });
+    expect(checking).toBe(AUTHORIZING);
+
+    release();
+    const answered = await within(Promise.all(pending), 10_000, 'the pending checks answered');
+    expect(answered.every(r => r.status === 401)).toBe(true);
+    // Room again once they are done.
+    expect((await recentWith(port, newToken('after'))).status).toBe(401);
   });
 });

@@ -63,9 +63,17 @@ describe("routers' API token (sharedSecret)", () => {
     expect(recent.body).toContain('through the front door');
     expect(recent.headers.get('x-skipped-routers')).toBeNull();
 
+    // Every router refusing: a 502 naming them, not an empty 200 that reads as an app without lines.
     const refused = await other.get('/recent?app=a', { token: ADMIN });
-    expect(refused.status).toBe(200);
+    expect(refused.status).toBe(502);
     expect(refused.headers.get('x-skipped-routers')).toBe('r1 (refused)');
+    expect((JSON.parse(refused.body) as { error: string }).error).toBe('no router answered: r1 (refused)');
     expect(await other.metric('loggregator_tc_recent_router_failures_total', { router: 'r1', reason: 'refused' })).toBe(1);
+    expect(await other.metric('loggregator_tc_refused_total', { reason: 'routers_failed' })).toBe(1);
+    // And the operator is told what to check, once (not per request).
+    await other.get('/recent?app=a', { token: ADMIN });
+    const warnings = other.logs.filter(l => l.includes('a router refused the traffic controller'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/is sharedSecret the same on the traffic controller and the router\?/);
   });
 });
