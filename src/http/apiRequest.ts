@@ -2,22 +2,28 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
 import { Refusal, errorBody, parseUrl } from './refusal';
 
-/** The paths of the router's and the traffic controller's HTTP APIs (the same four). */
-const PATHS = ['/recent', '/health', '/metrics', '/tail'];
+/** The paths of the router's and the traffic controller's HTTP APIs (the same five). */
+const PATHS = ['/recent', '/health', '/ready', '/metrics', '/tail'];
 
 /**
  * The checks every plain HTTP request to the APIs goes through: a parseable URL, a known path,
  * GET or HEAD. Returns the URL, or refuses (through `refuse`, which counts) and returns undefined.
- * /health, /metrics and the /tail-without-upgrade hint are answered here too.
+ * /health, /ready, /metrics and the /tail-without-upgrade hint are answered here too.
  */
 export function acceptApiRequest(
   req: IncomingMessage,
   res: ServerResponse,
-  opts: { readonly registry: Registry; readonly health: () => object; readonly refuse: (refusal: Refusal) => void },
+  opts: {
+    readonly registry: Registry;
+    readonly health: () => object;
+    /** Why the process cannot serve yet (/ready answers 503 with it), or undefined when it can. */
+    readonly notReady?: () => string | undefined;
+    readonly refuse: (refusal: Refusal) => void;
+  },
 ): URL | undefined {
   const url = parseUrl(req);
   if (url instanceof Refusal) return void opts.refuse(url);
-  if (!PATHS.includes(url.pathname)) return void opts.refuse(new Refusal(404, 'not_found', `no such path ${url.pathname}; try /recent, /tail, /health or /metrics`));
+  if (!PATHS.includes(url.pathname)) return void opts.refuse(new Refusal(404, 'not_found', `no such path ${url.pathname}; try /recent, /tail, /health, /ready or /metrics`));
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     return void opts.refuse(new Refusal(405, 'method_not_allowed', `${req.method} not allowed; use GET`));
@@ -26,6 +32,14 @@ export function acceptApiRequest(
     case '/health':
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok', ...opts.health() }) + '\n');
       return undefined;
+    case '/ready': {
+      // For readiness probes that look only at the status (Kubernetes httpGet): /health says the
+      // process is alive, /ready that it can answer /recent and /tail as it should.
+      const why = opts.notReady?.();
+      if (why === undefined) res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ready"}\n');
+      else res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end(JSON.stringify({ status: 'not ready', reason: why }) + '\n');
+      return undefined;
+    }
     case '/metrics':
       opts.registry.metrics().then(
         text => res.writeHead(200, { 'Content-Type': opts.registry.contentType }).end(text),

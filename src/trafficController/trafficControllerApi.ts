@@ -164,6 +164,7 @@ export class TrafficControllerApi {
       registry: this.metrics.registry,
       // routersKnown false: discovery has not answered yet (0 routers would then mean nothing).
       health: () => ({ routers: this.routers.current?.length ?? 0, routersKnown: this.routers.current !== undefined }),
+      notReady: () => (this.routers.current === undefined ? 'the router set is not known yet (router discovery has not answered)' : undefined),
       refuse: refusal => this.refuse(res, refusal),
     });
     if (url === undefined) return;

@@ -46,7 +46,7 @@ describe('traffic controller bad input', () => {
     const tc = await startTc(teardown, { tokens });
 
     const unknown = await tc.get('/logs?app=app-a', { token: ADMIN });
-    expect([unknown.status, errorOf(unknown.body)]).toEqual([404, 'no such path /logs; try /recent, /tail, /health or /metrics']);
+    expect([unknown.status, errorOf(unknown.body)]).toEqual([404, 'no such path /logs; try /recent, /tail, /health, /ready or /metrics']);
     const unknownWs = await tc.refusedUpgrade('/logs?app=app-a', { authorization: `Bearer ${ADMIN}` });
     expect(unknownWs.status).toBe(404);
 

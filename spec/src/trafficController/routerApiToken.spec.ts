@@ -43,6 +43,7 @@ describe("routers' API token (sharedSecret)", () => {
     await waitFor(() => tail.lines.some(e => e.message === 'signed line'), { what: 'the line on the authorized tail' });
 
     expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
     expect((await fetch(`${base}/metrics`)).status).toBe(200);
     expect(await routerMetricValue(router, 'loggregator_http_refused_total', { reason: 'unauthorized' })).toBe(5);
   });

@@ -73,11 +73,19 @@ describe('traffic controller before the first router set', () => {
     expect((JSON.parse(await early.text()) as { error: string }).error).toMatch(/^the router set is not known yet \(router discovery has not answered/);
     expect(await tc.refused('routers_unknown')).toBe(1);
     expect(await (await tc.get('/health')).json()).toEqual({ status: 'ok', routers: 0, routersKnown: false });
+    const notReady = await tc.get('/ready');
+    expect([notReady.status, notReady.headers.get('retry-after'), await notReady.json()]).toEqual([
+      503,
+      '1',
+      { status: 'not ready', reason: 'the router set is not known yet (router discovery has not answered)' },
+    ]);
     // Authorization comes first: a caller without a token learns nothing more than 401.
     expect((await tc.get('/recent?app=app-a')).status).toBe(401);
     expect(await tc.refused('routers_unknown')).toBe(1);
 
     tc.routers$.next([routerInfo('r1', r1)]);
+    const ready = await tc.get('/ready');
+    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }]);
     const later = await tc.get('/recent?app=app-a', ADMIN);
     expect([later.status, later.headers.get('x-routers-asked')]).toEqual([200, '1']);
     expect((await later.text()).trimEnd().split('\n').map(line => (JSON.parse(line) as { message: string }).message)).toEqual(['on r1']);
