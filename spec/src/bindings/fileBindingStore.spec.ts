@@ -229,7 +229,7 @@ describe('FileBindingStore', () => {
       expect(readdirSync(dir)).toEqual(['bindings.json']);
     });
 
-    it('takes over a lock left by a process that died mid-change, and never one still held', async () => {
+    it('takes over a lock left by a process that died mid-change, and waits for, then names, a fresh one', async () => {
       const store = new FileBindingStore(dir, logger);
       // A lock as proper-lockfile makes it (a directory), last refreshed 11 s ago: its holder is gone.
       mkdirSync(`${path}.lock`);
