@@ -2,19 +2,26 @@
 // sends with the real codec and keeps the envelopes in order of arrival.
 import { Socket, createSocket } from 'node:dgram';
 import { AddressInfo } from 'node:net';
-import { decodeDatagram } from '../../src/envelope/codec';
+import { decodeDatagramBatch } from '../../src/envelope/codec';
 import { Envelope } from '../../src/envelope/envelope';
 
 export class UdpReceiver {
   /** Every envelope received, in order of arrival. */
   readonly envelopes: Envelope[] = [];
-  /** Datagrams that did not decode (a correct agent sends none), with the reason. */
+  /** Envelopes or datagrams that did not decode (a correct agent sends none), with the reason. */
   readonly rejected: string[] = [];
+  /** Datagrams received (an agent batches several envelopes per datagram). */
+  datagrams = 0;
+  /** The largest datagram received, in bytes. */
+  largestDatagram = 0;
   private constructor(private readonly socket: Socket) {
     socket.on('message', datagram => {
-      const decoded = decodeDatagram(datagram, { maxBytes: 65507 });
-      if (decoded.ok) this.envelopes.push(decoded.envelope);
-      else this.rejected.push(`${decoded.reason}: ${decoded.detail}`);
+      this.datagrams++;
+      this.largestDatagram = Math.max(this.largestDatagram, datagram.length);
+      for (const decoded of decodeDatagramBatch(datagram, { maxBytes: 65507 })) {
+        if (decoded.ok) this.envelopes.push(decoded.envelope);
+        else this.rejected.push(`${decoded.reason}: ${decoded.detail}`);
+      }
     });
   }
 

@@ -46,6 +46,7 @@ export async function startAgent(config: Config, logger: Logger, deps: AgentDeps
     secret: config.sharedSecret ?? undefined,
     maxDatagramBytes: config.router.udp.maxDatagramBytes,
     maxQueuedDatagrams: opts.maxQueuedDatagrams,
+    batchBytes: opts.batchBytes,
     onDropped: (reason, n) => metrics.dropped.inc({ reason }, n),
     onRouterRefused: (router, passedOverMs) => logger.warn('router refused datagrams (is it down?); its apps go to the others meanwhile', { router, passedOverMs }),
   });

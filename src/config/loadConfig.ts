@@ -33,6 +33,7 @@ export interface Config {
     maxLineChars: number;
     reconnect: { initialMs: number; maxMs: number };
     maxQueuedDatagrams: number;
+    batchBytes: number;
     http: { host: string; port: number };
   };
   routers: {

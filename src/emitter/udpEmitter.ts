@@ -1,7 +1,7 @@
 import { createSocket, Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { rendezvousPick } from '../../streams/rendezvousHash';
-import { encodeDatagram } from '../envelope/codec';
+import { encodeDatagram, encodeDatagramBatch, encodeEnvelopeJson } from '../envelope/codec';
 import { Envelope } from '../envelope/envelope';
 import { splitMessage } from '../envelope/splitMessage';
 
@@ -18,7 +18,12 @@ export interface UdpEmitterOptions {
   readonly maxDatagramBytes: number;
   /** Datagrams waiting in the socket's send queue before `emit` drops new ones (counted). */
   readonly maxQueuedDatagrams?: number;
-  /** Told of every datagram `emit` dropped (send queue full), could not send, or that a router refused. */
+  /**
+   * `emit`'s lines for one router within one event-loop turn go in datagrams of up to this many
+   * bytes (a batch: decodeDatagramBatch); 0 or undefined: one datagram per line. `send` never batches.
+   */
+  readonly batchBytes?: number;
+  /** Told of the lines `emit` dropped (send queue full), could not send, and of each refusal by a router. */
   readonly onDropped?: (reason: DropReason, count: number) => void;
   /** Told when a router refuses datagrams (its port is closed: the router is gone), and for how long it is passed over. */
   readonly onRouterRefused?: (router: string, passedOverMs: number) => void;
@@ -30,12 +35,26 @@ export type DropReason = 'send_queue_full' | 'send_error' | 'no_router' | 'route
 
 const MAX_PASSED_OVER_MS = 30_000;
 
-/** One router's connected socket: datagrams wait in `pending` (bounded) until it has connected. */
+/** A datagram waiting to be sent, the lines it carries, and who waits for it (send). */
+interface PendingDatagram {
+  readonly datagram: Buffer;
+  readonly lines: number;
+  readonly done?: (err: Error | null) => void;
+}
+
+/**
+ * One router's connected socket: datagrams wait in `pending` (bounded) until it has connected;
+ * `emit`'s lines of this turn wait in `batch` (at most batchBytes) until the turn ends.
+ */
 interface RouterSocket {
   readonly socket: Socket;
+  readonly target: UdpTarget;
   connected: boolean;
   failed: Error | undefined;
-  readonly pending: { datagram: Buffer; done?: (err: Error | null) => void }[];
+  readonly pending: PendingDatagram[];
+  batch: string[];
+  batchBytes: number;
+  flushing: NodeJS.Immediate | undefined;
 }
 
 /** Parses `HOST:PORT` or `[V6]:PORT`; throws a message a person can act on. */
@@ -72,11 +91,15 @@ export class UdpEmitter {
   private readonly passedOver = new Map<string, { until: number; waitMs: number }>();
   private nextExpiry = Infinity;
 
+  /** Bytes a signature adds in front of a datagram (0 unsigned). */
+  private readonly signedPrefixBytes: number;
+
   constructor(
     routers: UdpTarget | readonly UdpTarget[],
     private readonly opts: UdpEmitterOptions,
   ) {
     this.routers = Array.isArray(routers) ? routers : [routers as UdpTarget];
+    this.signedPrefixBytes = opts.secret === undefined ? 0 : encodeDatagramBatch([''], opts.secret).length;
   }
 
   /** Follows a new router set; apps whose owner changed move, the others stay. */
@@ -138,7 +161,7 @@ export class UdpEmitter {
     let entry = this.sockets.get(key);
     if (entry) return entry;
     const socket = createSocket(isIPv6(target.host) ? 'udp6' : 'udp4');
-    const created: RouterSocket = { socket, connected: false, failed: undefined, pending: [] };
+    const created: RouterSocket = { socket, target, connected: false, failed: undefined, pending: [], batch: [], batchBytes: 0, flushing: undefined };
     entry = created;
     this.sockets.set(key, created);
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -149,7 +172,7 @@ export class UdpEmitter {
     // No callback: node would pass a failed lookup to it, not to 'error'.
     socket.once('connect', () => {
       created.connected = true;
-      for (const p of created.pending.splice(0)) this.write(created, target, p.datagram, p.done);
+      for (const p of created.pending.splice(0)) this.write(created, target, p.datagram, p.lines, p.done);
     });
     socket.connect(target.port, target.host);
     return created;
@@ -170,7 +193,12 @@ export class UdpEmitter {
   private discard(key: string, entry: RouterSocket, err: Error, reason: DropReason): void {
     entry.failed = err;
     if (this.sockets.get(key) === entry) this.sockets.delete(key);
-    for (const p of entry.pending.splice(0)) p.done ? p.done(err) : this.opts.onDropped?.(reason, 1);
+    clearImmediate(entry.flushing);
+    entry.flushing = undefined;
+    if (entry.batch.length > 0) this.opts.onDropped?.(reason, entry.batch.length);
+    entry.batch = [];
+    entry.batchBytes = 0;
+    for (const p of entry.pending.splice(0)) p.done ? p.done(err) : this.opts.onDropped?.(reason, p.lines);
     try {
       entry.socket.close();
     } catch {
@@ -178,15 +206,15 @@ export class UdpEmitter {
     }
   }
 
-  private write(entry: RouterSocket, target: UdpTarget, datagram: Buffer, done?: (err: Error | null) => void): void {
+  private write(entry: RouterSocket, target: UdpTarget, datagram: Buffer, lines: number, done?: (err: Error | null) => void): void {
     entry.socket.send(datagram, err => {
       if ((err as NodeJS.ErrnoException | null)?.code === 'ECONNREFUSED') {
         this.refusedBy(target);
-        // A caller that waits (emit) has its datagram sent again, to the router that owns the app now.
+        // A caller that waits (send) has its datagram sent again, to the router that owns the app now.
         return done?.(err);
       }
       if (done) done(err ?? null);
-      else if (err) this.opts.onDropped?.('send_error', 1);
+      else if (err) this.opts.onDropped?.('send_error', lines);
     });
   }
 
@@ -202,8 +230,8 @@ export class UdpEmitter {
     return new Promise<void>((resolve, reject) => {
       const done = (err: Error | null) => (err ? reject(err) : resolve());
       if (entry.failed) return reject(entry.failed);
-      if (entry.connected) this.write(entry, target, datagram, done);
-      else entry.pending.push({ datagram, done });
+      if (entry.connected) this.write(entry, target, datagram, 1, done);
+      else entry.pending.push({ datagram, lines: 1, done });
     });
   }
 
@@ -228,9 +256,11 @@ export class UdpEmitter {
   }
 
   /**
-   * Sends without waiting (for the agent's steady flow). The send queue is bounded: when the
-   * kernel cannot take datagrams as fast as they come, new ones are dropped and counted rather
-   * than queued without limit.
+   * Sends without waiting (for the agent's steady flow). With batchBytes, the lines of one
+   * event-loop turn for one router share datagrams (a stream read delivers many lines at once),
+   * sent when the turn ends or a datagram is full: one syscall for many lines, no added wait.
+   * The send queue is bounded: when the kernel cannot take datagrams as fast as they come, new
+   * ones are dropped and their lines counted rather than queued without limit.
    */
   emit(e: Envelope): void {
     const target = this.routerFor(e.appId);
@@ -239,22 +269,58 @@ export class UdpEmitter {
       return;
     }
     const entry = this.socketFor(target);
+    const limit = Math.min(this.opts.batchBytes ?? 0, this.opts.maxDatagramBytes);
+    if (limit <= 0) {
+      for (const datagram of this.datagrams(e)) this.enqueue(entry, datagram, 1);
+      return;
+    }
+    for (const json of this.jsonParts(e)) {
+      const bytes = Buffer.byteLength(json, 'utf8') + 1; // and its "\n"
+      if (entry.batch.length > 0 && this.signedPrefixBytes + entry.batchBytes + bytes > limit) this.flush(entry);
+      entry.batch.push(json);
+      entry.batchBytes += bytes;
+      entry.flushing ??= setImmediate(() => this.flush(entry));
+    }
+  }
+
+  /** The envelope's JSON, or several parts' when its message does not fit in one datagram. */
+  private jsonParts(e: Envelope): string[] {
+    const json = encodeEnvelopeJson(e);
+    // The usual case, encoded once: UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (json.length * 3 + this.signedPrefixBytes <= this.opts.maxDatagramBytes) return [json];
+    if (Buffer.byteLength(json, 'utf8') + this.signedPrefixBytes <= this.opts.maxDatagramBytes) return [json];
+    return splitMessage(e, this.opts.maxDatagramBytes, this.opts.secret).map(encodeEnvelopeJson);
+  }
+
+  /** Sends what waits in the router's batch, as one datagram. */
+  private flush(entry: RouterSocket): void {
+    clearImmediate(entry.flushing);
+    entry.flushing = undefined;
+    if (entry.batch.length === 0) return;
+    const lines = entry.batch.length;
+    const datagram = encodeDatagramBatch(entry.batch, this.opts.secret);
+    entry.batch = [];
+    entry.batchBytes = 0;
+    this.enqueue(entry, datagram, lines);
+  }
+
+  private enqueue(entry: RouterSocket, datagram: Buffer, lines: number): void {
     const max = this.opts.maxQueuedDatagrams ?? 10_000;
-    for (const datagram of this.datagrams(e)) {
-      if (entry.failed) {
-        this.opts.onDropped?.('send_error', 1);
-      } else if (!entry.connected) {
-        if (entry.pending.length >= max) this.opts.onDropped?.('send_queue_full', 1);
-        else entry.pending.push({ datagram });
-      } else if (entry.socket.getSendQueueCount() >= max) {
-        this.opts.onDropped?.('send_queue_full', 1);
-      } else {
-        this.write(entry, target, datagram);
-      }
+    if (entry.failed) {
+      this.opts.onDropped?.('send_error', lines);
+    } else if (!entry.connected) {
+      if (entry.pending.length >= max) this.opts.onDropped?.('send_queue_full', lines);
+      else entry.pending.push({ datagram, lines });
+    } else if (entry.socket.getSendQueueCount() >= max) {
+      this.opts.onDropped?.('send_queue_full', lines);
+    } else {
+      this.write(entry, entry.target, datagram, lines);
     }
   }
 
   close(): Promise<void> {
+    // Lines of the current turn go out first.
+    for (const entry of this.sockets.values()) this.flush(entry);
     const closing = [...this.sockets.values()].map(entry => {
       for (const p of entry.pending.splice(0)) p.done?.(new Error('emitter closed'));
       return new Promise<void>(resolve => entry.socket.close(() => resolve()));

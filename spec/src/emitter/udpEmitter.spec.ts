@@ -2,6 +2,7 @@
 // and a router whose port is closed (its process is gone, its lease not yet expired): its apps'
 // lines go to the others instead of into the void, and it is tried again later.
 import { UdpEmitter, UdpTarget, parseUdpTarget } from '../../../src/emitter/udpEmitter';
+import { encodeEnvelopeJson } from '../../../src/envelope/codec';
 import { Envelope } from '../../../src/envelope/envelope';
 import { rendezvousPick } from '../../../streams/rendezvousHash';
 import { Teardown } from '../../support/teardown';
@@ -168,5 +169,55 @@ describe('UdpEmitter', () => {
     emitter.setRouters(targets);
     await emitter.send(envelope('app', 'fixed'));
     await waitFor(() => receivers[0].messages('app').length === 1, { what: 'the line after the fix' });
+  });
+
+  describe('batching (emit, batchBytes)', () => {
+    const numbered = (n: number, pad = 120) => Array.from({ length: n }, (_, i) => envelope('app-b', `line ${i + 1} ${'x'.repeat(pad)}`));
+
+    it.each([
+      { what: 'unsigned', secret: undefined },
+      { what: 'signed', secret: 'a-batch-secret-of-16+' },
+    ])("puts one turn's lines for a router in datagrams of at most batchBytes, every line once and in order ($what)", async ({ secret }) => {
+      const { receivers, targets } = await routers(1);
+      const emitter = teardown.add(new UdpEmitter(targets, { maxDatagramBytes: 65507, batchBytes: 1400, secret }), e => e.close());
+      const lines = numbered(300);
+      for (const line of lines) emitter.emit(line); // one turn
+      await waitFor(() => receivers[0].envelopes.length === 300, { what: 'every line' });
+      expect(receivers[0].envelopes).toEqual(lines);
+      expect(receivers[0].rejected).toEqual([]);
+      expect(receivers[0].largestDatagram).toBeLessThanOrEqual(1400);
+      // Packed: each datagram but the last is filled to within one line of 1,400 bytes.
+      const sizes = lines.map(l => Buffer.byteLength(encodeEnvelopeJson(l)) + 1);
+      const total = sizes.reduce((a, b) => a + b, 0);
+      expect(receivers[0].datagrams).toBeLessThanOrEqual(Math.ceil(total / (1400 - 48 - Math.max(...sizes))));
+      expect(receivers[0].datagrams).toBeLessThan(300 / 4);
+    });
+
+    it('sends a line longer than batchBytes alone, in order with the batches around it; with batchBytes 0, a datagram per line', async () => {
+      const { receivers, targets } = await routers(2);
+      const batching = teardown.add(new UdpEmitter([targets[0]], { maxDatagramBytes: 65507, batchBytes: 1400 }), e => e.close());
+      const long = envelope('app-b', 'L'.repeat(5000));
+      const lines = [...numbered(5), long, ...numbered(5)];
+      for (const line of lines) batching.emit(line);
+      await waitFor(() => receivers[0].envelopes.length === lines.length, { what: 'every line' });
+      expect(receivers[0].envelopes).toEqual(lines);
+      expect(receivers[0].datagrams).toBe(3);
+
+      const single = teardown.add(new UdpEmitter([targets[1]], { maxDatagramBytes: 65507, batchBytes: 0 }), e => e.close());
+      for (const line of numbered(20)) single.emit(line);
+      await waitFor(() => receivers[1].envelopes.length === 20, { what: 'every line' });
+      expect(receivers[1].datagrams).toBe(20);
+    });
+
+    it('counts the lines, not the datagrams, of a batch it cannot send', async () => {
+      const dropped: [string, number][] = [];
+      const emitter = teardown.add(
+        new UdpEmitter([{ host: 'no-such-host.invalid', port: 9, id: 'r1' }], { maxDatagramBytes: 65507, batchBytes: 1400, onDropped: (reason, n) => dropped.push([reason, n]) }),
+        e => e.close(),
+      );
+      for (const line of numbered(7, 10)) emitter.emit(line);
+      await waitFor(() => dropped.reduce((n, [, k]) => n + k, 0) === 7, { what: 'the 7 lines counted as dropped' });
+      expect(dropped.every(([reason]) => reason === 'send_error')).toBe(true);
+    });
   });
 });
