@@ -25,7 +25,7 @@ export class AgentMetrics {
   }
   readonly dropped = new Counter<'reason'>({
     name: 'loggregator_agent_dropped_total',
-    help: 'Datagrams not sent, by reason.',
+    help: 'Lines not sent, by reason (router_refused: refusals, each of one datagram).',
     labelNames: ['reason'],
     registers: [this.registry],
   });
