@@ -19,7 +19,7 @@
 // measured in the same run. Every loop is bounded in count and in time, and a hard limit ends
 // the whole run. Only the children started here are ever killed, by their PIDs.
 //
-// Knobs (environment): BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,agent,drains,fanin,
+// Knobs (environment): BENCH_AGENT_BATCH_BYTES (the agent's agent.batchBytes; 0: no batching), BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,agent,drains,fanin,
 // BENCH_PROFILE=1 (router, traffic controller and agent children run with --cpu-prof; profiles in BENCH_PROFILE_DIR, default
 // /tmp/loggregator-bench-profiles; summarise with `node dist/bench/profileSummary.js FILE`),
 // BENCH_ROUTER_CLI=path/to/main.js (run another build of the router, e.g. to compare a change),
@@ -430,7 +430,13 @@ async function startAgentChild(name: string, instancesPath: string, routerUdpPor
   }
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LOGGREGATOR_')));
   const proc = spawn(process.execPath, [...execArgv, cli, 'agent', '--instances', instancesPath, '--router', `127.0.0.1:${routerUdpPort}`], {
-    env: { ...inherited, LOGGREGATOR_AGENT_HTTP_HOST: '127.0.0.1', LOGGREGATOR_AGENT_HTTP_PORT: '0' },
+    env: {
+      ...inherited,
+      LOGGREGATOR_AGENT_HTTP_HOST: '127.0.0.1',
+      LOGGREGATOR_AGENT_HTTP_PORT: '0',
+      // BENCH_AGENT_BATCH_BYTES=0: the agent without batching, to compare (default: the config's).
+      ...(process.env.BENCH_AGENT_BATCH_BYTES === undefined ? {} : { LOGGREGATOR_AGENT_BATCH_BYTES: process.env.BENCH_AGENT_BATCH_BYTES }),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   track(proc);
