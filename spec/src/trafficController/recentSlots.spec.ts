@@ -30,6 +30,31 @@ const recentWith = (port: number, token?: string): Promise<Response> =>
     signal: AbortSignal.timeout(10_000),
   });
 
+/**
+ * A traffic controller (no routers) whose platform API takes its time over every token but
+ * ADMIN (as a callout can, up to its deadline): `checking` counts the checks under way until
+ * `release()`, after which they answer "unknown token".
+ */
+async function withSlowAuthorizer(teardown: Teardown): Promise<{ port: number; checking: () => number; release: () => void }> {
+  const { logger } = captureLogger('error');
+  let release!: () => void;
+  const released = new Promise<void>(resolve => (release = resolve));
+  let checking = 0;
+  const authorizer: Authorizer = {
+    description: 'slow for every token but ADMIN',
+    authorize: async (token: string): Promise<AuthDecision> => {
+      if (token === ADMIN) return ALLOWED;
+      checking++;
+      await released;
+      return unknownToken();
+    },
+    close: async () => undefined,
+  };
+  const tc = await startTrafficController(tcConfig(), logger, { routers$: new BehaviorSubject<readonly RouterInfo[]>([]), authorizer });
+  teardown.add(tc, t => t.close());
+  return { port: tc.httpAddress.port, checking: () => checking, release };
+}
+
 describe('traffic controller /recent slots', () => {
   const teardown = new Teardown();
   afterEach(() => teardown.run());
@@ -61,26 +86,9 @@ describe('traffic controller /recent slots', () => {
   });
 
   it('takes no slot for a request whose token is still being checked', async () => {
-    const { logger } = captureLogger('error');
-    // A platform API that takes its time over one token (as a callout can, up to its deadline).
-    let release!: () => void;
-    const released = new Promise<void>(resolve => (release = resolve));
-    let checking = 0;
-    const authorizer: Authorizer = {
-      description: 'slow for one token',
-      authorize: async (token: string): Promise<AuthDecision> => {
-        if (token === ADMIN) return ALLOWED;
-        checking++;
-        await released;
-        return unknownToken();
-      },
-      close: async () => undefined,
-    };
-    const tc = await startTrafficController(tcConfig(), logger, { routers$: new BehaviorSubject<readonly RouterInfo[]>([]), authorizer });
-    teardown.add(tc, t => t.close());
-    const port = tc.httpAddress.port;
+    const { port, checking, release } = await withSlowAuthorizer(teardown);
     const slowOnes = Array.from({ length: SLOTS }, () => recentWith(port, newToken('slow')));
-    await waitFor(() => checking === SLOTS, { what: `${SLOTS} tokens being checked` });
+    await waitFor(() => checking() === SLOTS, { what: `${SLOTS} tokens being checked` });
 
     const admin = await recentWith(port, ADMIN);
     expect([admin.status, await admin.text()]).toEqual([200, '']);
@@ -91,30 +99,15 @@ describe('traffic controller /recent slots', () => {
   });
 
   it('bounds the /recent requests being authorized at once, so random tokens cannot start checks (callouts) without limit', async () => {
-    const { logger } = captureLogger('error');
-    let release!: () => void;
-    const released = new Promise<void>(resolve => (release = resolve));
-    let checking = 0;
-    const authorizer: Authorizer = {
-      description: 'slow for every token',
-      authorize: async (): Promise<AuthDecision> => {
-        checking++;
-        await released;
-        return unknownToken();
-      },
-      close: async () => undefined,
-    };
-    const tc = await startTrafficController(tcConfig(), logger, { routers$: new BehaviorSubject<readonly RouterInfo[]>([]), authorizer });
-    teardown.add(tc, t => t.close());
-    const port = tc.httpAddress.port;
+    const { port, checking, release } = await withSlowAuthorizer(teardown);
     const pending = Array.from({ length: AUTHORIZING }, () => recentWith(port, newToken('random')));
-    await waitFor(() => checking === AUTHORIZING, { what: `${AUTHORIZING} tokens being checked` });
+    await waitFor(() => checking() === AUTHORIZING, { what: `${AUTHORIZING} tokens being checked` });
 
     const extra = await recentWith(port, newToken('one-more'));
     expect(extra.status).toBe(503);
     expect(extra.headers.get('retry-after')).toBe('1');
     expect((await extra.json()) as { error: string }).toEqual({ error: `${AUTHORIZING} /recent requests are being authorized already; try again later` });
-    expect(checking).toBe(AUTHORIZING);
+    expect(checking()).toBe(AUTHORIZING);
 
     release();
     const answered = await within(Promise.all(pending), 10_000, 'the pending checks answered');
