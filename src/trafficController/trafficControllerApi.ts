@@ -24,6 +24,7 @@ import { RejectionLog } from '../router/rejectionLog';
 import { KnownRouters } from './knownRouters';
 import { OpenStreams } from './openStreams';
 import { RecentFailure, routerRecent } from './routerRecent';
+import { RecentSlots } from './recentSlots';
 import { routersUnknown } from './routersUnknown';
 import { routerTail } from './routerTail';
 import { TrafficControllerMetrics } from './trafficControllerMetrics';
@@ -84,7 +85,8 @@ function changeText(change: RouterChange): string {
 export class TrafficControllerApi {
   readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096, clientTracking: true });
-  private recentInFlight = 0;
+  /** Recent merges at once (GET /recent and recent=true tails), each holding every router's answer. */
+  private readonly recentSlots = new RecentSlots(MAX_RECENT_IN_FLIGHT);
   private closing = false;
   /** A router that refuses the TC (at most one warning per router per minute): usually a sharedSecret mismatch. */
   private readonly routerRefusals: RejectionLog;
@@ -190,10 +192,9 @@ export class TrafficControllerApi {
     if (res.destroyed) return; // the client left while it was being authorized
     const routers = this.routers.current;
     if (routers === undefined) return this.refuse(res, routersUnknown());
-    if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
+    if (!this.recentSlots.tryTake()) {
       return this.refuse(res, new Refusal(503, 'too_many_clients', `${MAX_RECENT_IN_FLIGHT} /recent requests are being answered already; try again later`));
     }
-    this.recentInFlight++;
     // A client that leaves mid-merge cancels the routers' answers: they would be read for nobody.
     const abort = new AbortController();
     const leave = () => abort.abort();
@@ -211,7 +212,7 @@ export class TrafficControllerApi {
       await sendNdjson(res, merged.envelopes.map(e => new LogLine(0, e).json), headers);
     } finally {
       res.off('close', leave);
-      this.recentInFlight--;
+      this.recentSlots.release();
     }
   }
 
@@ -332,10 +333,11 @@ export class TrafficControllerApi {
       const waited = this.opts.recent.timeoutMs;
       return [notice(`recent lines unavailable: the router set was not known within ${waited} ms (router discovery has not answered); live lines are shown once it is`)];
     }
-    if (this.recentInFlight >= MAX_RECENT_IN_FLIGHT) {
-      return [notice(`recent lines skipped: ${MAX_RECENT_IN_FLIGHT} recent requests are being answered already`)];
+    // Waits for a slot (bounded): a client dropped with many others comes back with them.
+    if (!(await this.recentSlots.take(this.opts.recent.timeoutMs, signal))) {
+      if (signal.aborted) return [];
+      return [notice(`recent lines skipped: ${MAX_RECENT_IN_FLIGHT} recent requests were being answered for ${this.opts.recent.timeoutMs} ms`)];
     }
-    this.recentInFlight++;
     try {
       await this.liveStreamsOpen(app);
       const merged = await this.mergedRecent(this.routers.current ?? [], app, limit, signal);
@@ -346,7 +348,7 @@ export class TrafficControllerApi {
     } catch (err) {
       return [notice(`recent lines unavailable (${String((err as Error).message ?? err)})`)];
     } finally {
-      this.recentInFlight--;
+      this.recentSlots.release();
     }
   }
 

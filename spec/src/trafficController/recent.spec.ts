@@ -165,6 +165,26 @@ describe('traffic controller /recent', () => {
     expect(await tc.metric('loggregator_tc_recent_router_failures_total')).toBe(0);
   });
 
+  it('lets a recent=true tail wait for a recent slot (bounded) instead of skipping its recent lines while all 16 are busy', async () => {
+    const r1 = await teardown.router();
+    const silent = await SilentServer.start(teardown);
+    const tc = await startTc(teardown, { routers: [routerInfo('r1', r1), { id: 'r9', udp: '127.0.0.1:9', http: silent.address }], tokens, config: { recent: { timeoutMs: 3_000 } } });
+    await teardown.sender(r1).sendEnvelopes([envelope('app-a', 'recent on r1')]);
+    await waitFor(async () => (await ingested(r1)) === 1, { what: 'the line ingested' });
+    // 16 plain /recent requests hold every slot, waiting for the silent router.
+    const holders = Array.from({ length: 16 }, () => new AbortController());
+    const held = holders.map(h => fetch(`http://127.0.0.1:${tc.address.port}/recent?app=app-a`, { headers: { Authorization: `Bearer ${ADMIN}` }, signal: h.signal }).catch(() => 'left'));
+    await waitFor(() => silent.accepted >= 16, { what: 'the 16 requests at the silent router' });
+
+    const client = await tc.tail('app=app-a&recent=true', ADMIN);
+    await new Promise(resolve => setTimeout(resolve, 300));
+    expect(client.received).toEqual([]); // waiting, not skipped
+    holders.forEach(h => h.abort());
+    await Promise.all(held);
+    await waitFor(() => client.received.length >= 2, { what: 'the recent line and the notice about r9', timeoutMs: 10_000 });
+    expect(client.received.map(e => e.message)).toEqual(['recent on r1', 'recent lines from router r9 are missing (timeout)']);
+  });
+
   it("cancels a tail's recent=true requests to the routers when the client goes", async () => {
     const silent = await SilentServer.start(teardown);
     const tc = await startTc(teardown, {

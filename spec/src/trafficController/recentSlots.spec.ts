@@ -10,6 +10,7 @@
 import { BehaviorSubject } from 'rxjs';
 import { ALLOWED, AuthDecision, unknownToken } from '../../../src/auth/authDecision';
 import { Authorizer } from '../../../src/auth/authorizer';
+import { RecentSlots } from '../../../src/trafficController/recentSlots';
 import { startTrafficController } from '../../../src/trafficController/trafficController';
 import { RouterInfo } from '../../../streams/routerInfo';
 import { captureLogger } from '../../support/drainWriterHarness';
@@ -114,5 +115,31 @@ describe('traffic controller /recent slots', () => {
     expect(answered.every(r => r.status === 401)).toBe(true);
     // Room again once they are done.
     expect((await recentWith(port, newToken('after'))).status).toBe(401);
+  });
+});
+
+describe('RecentSlots', () => {
+  it('hands a released slot to the oldest waiter; a waiter gives up after its timeout or when aborted, and holds nothing after', async () => {
+    const slots = new RecentSlots(1);
+    expect(slots.tryTake()).toBe(true);
+    expect(slots.tryTake()).toBe(false);
+    const never = new AbortController();
+    const first = slots.take(5_000, never.signal);
+    const second = slots.take(5_000, never.signal);
+    const aborted = new AbortController();
+    const third = slots.take(5_000, aborted.signal);
+    const timedOut = slots.take(20, never.signal);
+    aborted.abort();
+    expect(await third).toBe(false);
+    expect(await timedOut).toBe(false);
+
+    slots.release(); // to `first`
+    expect(await first).toBe(true);
+    expect(slots.inUse).toBe(1);
+    slots.release(); // to `second`
+    expect(await second).toBe(true);
+    slots.release(); // nobody waits: free
+    expect(slots.inUse).toBe(0);
+    expect(slots.tryTake()).toBe(true);
   });
 });
