@@ -19,6 +19,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
 import { Child } from './childProcess';
 import { LocalPeer, freeLoopbackPorts, isRunning, spawnLogged } from './peerProcess';
 
@@ -139,5 +140,23 @@ function health(endpoint: string): Promise<string> {
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', err => resolve(err.message));
+  });
+}
+
+/**
+ * One etcd (and a client of it) for the tests of a describe block: started before them, closed
+ * and stopped after. `use` hears both once they are up (the block's own `let`s).
+ */
+export function etcdForTests(use: (etcd: EtcdServer, client: Etcd3) => void): void {
+  let etcd: EtcdServer | undefined;
+  let client: Etcd3 | undefined;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    client = new Etcd3({ hosts: etcd.endpoint });
+    use(etcd, client);
+  });
+  afterAll(async () => {
+    client?.close();
+    await etcd?.stop();
   });
 }

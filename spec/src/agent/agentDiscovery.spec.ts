@@ -6,7 +6,7 @@
 //   agent:     routers 1, invalid 2           lines keep flowing to good; errors counted
 import { Etcd3 } from 'etcd3';
 import { AgentRig, agentMetric, captureLogger } from '../../support/agentHarness';
-import { EtcdServer, startEtcd } from '../../support/etcdServer';
+import { EtcdServer, etcdForTests } from '../../support/etcdServer';
 import { writeInstances } from '../../support/fakeInstance';
 import { Teardown } from '../../support/teardown';
 import { waitFor } from '../../support/waitFor';
@@ -20,14 +20,7 @@ describe('agent: routers from etcd', () => {
   let etcd: EtcdServer;
   let client: Etcd3;
 
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    client = new Etcd3({ hosts: etcd.endpoint });
-  });
-  afterAll(async () => {
-    client?.close();
-    await etcd?.stop();
-  });
+  etcdForTests((e, c) => ([etcd, client] = [e, c]));
   afterEach(() => teardown.run());
 
   it('counts invalid router records and discovery errors, and keeps sending to the last known router', async () => {

@@ -22,7 +22,7 @@ import { reconnectWithBackoff } from '../../../streams/backoff';
 import { Binding, bindingIdOf } from '../../../streams/binding';
 import { BindingStoreEvent, bindingSets } from '../../../streams/bindingSets';
 import { runKeyed } from '../../../streams/runKeyed';
-import { EtcdServer, startEtcd } from '../../support/etcdServer';
+import { EtcdServer, etcdForTests, startEtcd } from '../../support/etcdServer';
 import { recordingLogger } from '../../support/recordingLogger';
 import { run } from '../../support/childProcess';
 import { routerConfig } from '../../support/routerConfig';
@@ -84,15 +84,8 @@ describe('EtcdBindingStore against a real etcd', () => {
   let client: Etcd3;
   const teardown = new Teardown();
 
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    client = new Etcd3({ hosts: etcd.endpoint });
-  });
+  etcdForTests((e, c) => ([etcd, client] = [e, c]));
   afterEach(() => teardown.run());
-  afterAll(async () => {
-    client?.close();
-    await etcd?.stop();
-  });
 
   function openStore(prefix: string, endpoint = etcd.endpoint, logger: Logger = recordingLogger().logger): EtcdBindingStore {
     return teardown.add(new EtcdBindingStore(storeConfig(endpoint, prefix), logger), s => s.close());

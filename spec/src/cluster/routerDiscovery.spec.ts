@@ -18,7 +18,7 @@ import { RouterRegistration, registerRouter } from '../../../src/cluster/routerR
 import { Config, ConfigError } from '../../../src/config/loadConfig';
 import { createEtcdClient } from '../../../src/etcd/etcdClient';
 import { RouterInfo } from '../../../streams/routerInfo';
-import { EtcdServer, startEtcd } from '../../support/etcdServer';
+import { EtcdServer, etcdForTests } from '../../support/etcdServer';
 import { recordingLogger } from '../../support/recordingLogger';
 import { routerConfig } from '../../support/routerConfig';
 import { TcpProxy } from '../../support/tcpProxy';
@@ -86,15 +86,8 @@ describe('routers$ with etcd discovery', () => {
   let client: Etcd3;
   const teardown = new Teardown();
 
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    client = new Etcd3({ hosts: etcd.endpoint });
-  });
+  etcdForTests((e, c) => ([etcd, client] = [e, c]));
   afterEach(() => teardown.run());
-  afterAll(async () => {
-    client?.close();
-    await etcd?.stop();
-  });
 
   /** A router's registration on its own client (as a router process has), closed in teardown. */
   async function register(prefix: string, info: RouterInfo, ttlSeconds: number, endpoint = etcd.endpoint): Promise<RouterRegistration> {

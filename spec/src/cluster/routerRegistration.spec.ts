@@ -18,7 +18,7 @@ import { RouterRegistration, registerRouter } from '../../../src/cluster/routerR
 import { Config } from '../../../src/config/loadConfig';
 import { createEtcdClient, describeEtcdError } from '../../../src/etcd/etcdClient';
 import { RouterInfo } from '../../../streams/routerInfo';
-import { EtcdServer, startEtcd } from '../../support/etcdServer';
+import { EtcdServer, etcdForTests, startEtcd } from '../../support/etcdServer';
 import { recordingLogger } from '../../support/recordingLogger';
 import { routerConfig } from '../../support/routerConfig';
 import { TcpProxy } from '../../support/tcpProxy';
@@ -55,15 +55,8 @@ describe('registerRouter against a real etcd', () => {
   let client: Etcd3;
   const teardown = new Teardown();
 
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    client = new Etcd3({ hosts: etcd.endpoint });
-  });
+  etcdForTests((e, c) => ([etcd, client] = [e, c]));
   afterEach(() => teardown.run());
-  afterAll(async () => {
-    client?.close();
-    await etcd?.stop();
-  });
 
   /** A router's registration on its own client (as a router process has), closed in teardown. */
   function register(prefix: string, info: RouterInfo, ttlSeconds = 2, { endpoint = etcd.endpoint, ...extra }: { onError?: () => void; endpoint?: string } = {}) {

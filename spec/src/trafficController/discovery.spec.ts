@@ -14,7 +14,7 @@ import { Config } from '../../../src/config/loadConfig';
 import { Router } from '../../../src/router/router';
 import { TrafficController, startTrafficController } from '../../../src/trafficController/trafficController';
 import { captureLogger } from '../../support/drainWriterHarness';
-import { EtcdServer, startEtcd } from '../../support/etcdServer';
+import { EtcdServer, etcdForTests } from '../../support/etcdServer';
 import { TcpProxy } from '../../support/tcpProxy';
 import { Teardown } from '../../support/teardown';
 import { ingested, newToken, promValue, routerTailClients, tcConfig, writeTokensFile } from '../../support/trafficControllerHarness';
@@ -39,15 +39,8 @@ describe('traffic controller router discovery in etcd', () => {
   let client: Etcd3;
   const teardown = new Teardown();
 
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    client = new Etcd3({ hosts: etcd.endpoint });
-  });
+  etcdForTests((e, c) => ([etcd, client] = [e, c]));
   afterEach(() => teardown.run());
-  afterAll(async () => {
-    client?.close();
-    await etcd?.stop();
-  });
 
   /** A TC that finds its routers under `prefix` in etcd through `proxy`; its /metrics and /recent. */
   async function startTcOnEtcd(prefix: string, proxy: TcpProxy) {
