@@ -1,14 +1,14 @@
 import { startAgent } from '../agent/agent';
 import { tokensFilePath } from '../auth/authorizer';
 import { Config } from '../config/loadConfig';
-import { createLogger } from '../logger';
+import { Logger, createLogger } from '../logger';
 import { startRouter } from '../router/router';
 import { startTrafficController } from '../trafficController/trafficController';
 import { connectHost, hostPort } from './addresses';
 import { Component, describeStartError, runUntilSignalled } from './lifecycle';
 
 /** Starts each component in order; on a failure, stops those started, logs why, and exits 1. */
-async function startAll(logger: ReturnType<typeof createLogger>, steps: { name: string; start: () => Promise<Component> }[]): Promise<Component[] | undefined> {
+async function startAll(logger: Logger, steps: Step[]): Promise<Component[] | undefined> {
   const components: Component[] = [];
   for (const step of steps) {
     try {
@@ -23,6 +23,60 @@ async function startAll(logger: ReturnType<typeof createLogger>, steps: { name: 
   return components;
 }
 
+type Step = { name: string; start: () => Promise<Component> };
+
+/** Starts the steps, then runs them until SIGTERM/SIGINT (a bounded clean shutdown, exit 0). */
+async function runAll(logger: Logger, config: Config, steps: Step[]): Promise<void> {
+  const components = await startAll(logger, steps);
+  if (components) runUntilSignalled(components, logger, config.router.shutdownSeconds);
+}
+
+/**
+ * A router; it logs where it can be reached (a wildcard bind as loopback), and tells `started`
+ * those addresses.
+ */
+function routerStep(config: Config, logger: Logger, started?: (id: string, udp: string, http: string) => void): Step {
+  return {
+    name: 'router',
+    start: async () => {
+      const router = await startRouter(config, logger);
+      const udp = hostPort({ ...router.udpAddress, address: connectHost(router.udpAddress.address) });
+      const http = hostPort({ ...router.httpAddress, address: connectHost(router.httpAddress.address) });
+      logger.info('router listening', { id: router.id, udp, http: `http://${http}`, signed: config.sharedSecret !== null });
+      started?.(router.id, udp, http);
+      return { name: 'router', close: () => router.close() };
+    },
+  };
+}
+
+/** The traffic controller (its config read when it starts: serve sets it after the router's). */
+function trafficControllerStep(config: () => Config, logger: Logger): Step {
+  return {
+    name: 'traffic controller',
+    start: async () => {
+      const cfg = config();
+      const tc = await startTrafficController(cfg, logger);
+      logger.info('traffic controller listening', {
+        http: `http://${hostPort(tc.httpAddress)}`,
+        auth: cfg.trafficController.auth.mode === 'tokens' ? `tokens file ${tokensFilePath(cfg)}` : `callout ${cfg.trafficController.auth.callout.url}`,
+      });
+      return { name: 'traffic controller', close: () => tc.close() };
+    },
+  };
+}
+
+function agentStep(config: () => Config, logger: Logger): Step {
+  return {
+    name: 'agent',
+    start: async () => {
+      const cfg = config();
+      const agent = await startAgent(cfg, logger);
+      logger.info('agent watching', { instances: cfg.agent.instancesPath, http: `http://${hostPort(agent.httpAddress)}` });
+      return { name: 'agent', close: () => agent.close() };
+    },
+  };
+}
+
 /**
  * `loggregator serve`: the embedded default, one process with a router and the traffic
  * controller in front of it (and an agent when an instances file is configured), until
@@ -33,89 +87,30 @@ async function startAll(logger: ReturnType<typeof createLogger>, steps: { name: 
 export async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel, 'serve');
   let local = config;
-  const components = await startAll(logger, [
-    {
-      name: 'router',
-      start: async () => {
-        const router = await startRouter(config, logger.child({ component: 'router' }));
-        const udp = hostPort({ ...router.udpAddress, address: connectHost(router.udpAddress.address) });
-        const http = hostPort({ ...router.httpAddress, address: connectHost(router.httpAddress.address) });
-        logger.info('router listening', { id: router.id, udp, http: `http://${http}`, signed: config.sharedSecret !== null });
-        if (config.routers.discovery === 'static') local = { ...config, routers: { ...config.routers, static: [{ id: router.id, udp, http }] } };
-        return { name: 'router', close: () => router.close() };
-      },
-    },
-    {
-      name: 'traffic controller',
-      start: async () => {
-        const tc = await startTrafficController(local, logger.child({ component: 'traffic-controller' }));
-        logger.info('traffic controller listening: tail and recent logs here', {
-          http: `http://${hostPort(tc.httpAddress)}`,
-          auth: config.trafficController.auth.mode === 'tokens' ? `tokens file ${tokensFilePath(config)}` : `callout ${config.trafficController.auth.callout.url}`,
-        });
-        return { name: 'traffic controller', close: () => tc.close() };
-      },
-    },
-    ...(config.agent.instancesPath === null
-      ? []
-      : [
-          {
-            name: 'agent',
-            start: async () => {
-              const agent = await startAgent(local, logger.child({ component: 'agent' }));
-              logger.info('agent watching', { instances: config.agent.instancesPath, http: `http://${hostPort(agent.httpAddress)}` });
-              return { name: 'agent', close: () => agent.close() };
-            },
-          },
-        ]),
+  const useLocalRouter = (id: string, udp: string, http: string) => {
+    if (config.routers.discovery === 'static') local = { ...config, routers: { ...config.routers, static: [{ id, udp, http }] } };
+  };
+  await runAll(logger, config, [
+    routerStep(config, logger.child({ component: 'router' }), useLocalRouter),
+    trafficControllerStep(() => local, logger.child({ component: 'traffic-controller' })),
+    ...(config.agent.instancesPath === null ? [] : [agentStep(() => local, logger.child({ component: 'agent' }))]),
   ]);
-  if (components) runUntilSignalled(components, logger, config.router.shutdownSeconds);
 }
 
 /** `loggregator router`: a router alone (in a cluster: routers.discovery etcd, to register). */
 export async function router(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel, 'router');
-  const components = await startAll(logger, [
-    {
-      name: 'router',
-      start: async () => {
-        const r = await startRouter(config, logger);
-        logger.info('router listening', { id: r.id, udp: hostPort(r.udpAddress), http: `http://${hostPort(r.httpAddress)}`, signed: config.sharedSecret !== null });
-        return { name: 'router', close: () => r.close() };
-      },
-    },
-  ]);
-  if (components) runUntilSignalled(components, logger, config.router.shutdownSeconds);
+  await runAll(logger, config, [routerStep(config, logger)]);
 }
 
 /** `loggregator traffic-controller`: the front door alone, merging the routers config finds. */
 export async function trafficController(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel, 'traffic-controller');
-  const components = await startAll(logger, [
-    {
-      name: 'traffic controller',
-      start: async () => {
-        const tc = await startTrafficController(config, logger);
-        logger.info('traffic controller listening', { http: `http://${hostPort(tc.httpAddress)}` });
-        return { name: 'traffic controller', close: () => tc.close() };
-      },
-    },
-  ]);
-  if (components) runUntilSignalled(components, logger, config.router.shutdownSeconds);
+  await runAll(logger, config, [trafficControllerStep(() => config, logger)]);
 }
 
 /** `loggregator agent`: the agent alone. */
 export async function agent(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel, 'agent');
-  const components = await startAll(logger, [
-    {
-      name: 'agent',
-      start: async () => {
-        const started = await startAgent(config, logger);
-        logger.info('agent watching', { instances: config.agent.instancesPath, http: `http://${hostPort(started.httpAddress)}` });
-        return { name: 'agent', close: () => started.close() };
-      },
-    },
-  ]);
-  if (components) runUntilSignalled(components, logger, config.router.shutdownSeconds);
+  await runAll(logger, config, [agentStep(() => config, logger)]);
 }
