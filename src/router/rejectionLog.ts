@@ -27,4 +27,9 @@ export class RejectionLog {
     this.last.set(reason, { at: t, suppressed: 0 });
     this.logger.warn(this.message, { reason, detail, ...(suppressed > 0 && { alsoRejectedSinceLastLog: suppressed }) });
   }
+
+  /** Forgets a reason (a router that left): keys that come and go must not grow the map. */
+  forget(reason: string): void {
+    this.last.delete(reason);
+  }
 }

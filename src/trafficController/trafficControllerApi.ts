@@ -114,6 +114,8 @@ export class TrafficControllerApi {
 
   /** The router set /recent asks (tail sessions follow routers$ themselves). */
   setRouters(routers: readonly RouterInfo[]): void {
+    const ids = new Set(routers.map(r => r.id));
+    for (const gone of this.routers.current ?? []) if (!ids.has(gone.id)) this.routerRefusals.forget(gone.id);
     this.routers.update(routers);
   }
 

@@ -76,5 +76,10 @@ describe("routers' API token (sharedSecret)", () => {
     const warnings = other.logs.filter(l => l.includes('a router refused the traffic controller'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/is sharedSecret the same on the traffic controller and the router\?/);
+    // A router that leaves is forgotten (ids come and go): back, it is warned about again.
+    other.routers$.next([]);
+    other.routers$.next([routerInfo('r1', router)]);
+    await other.get('/recent?app=a', { token: ADMIN });
+    expect(other.logs.filter(l => l.includes('a router refused the traffic controller'))).toHaveLength(2);
   });
 });
