@@ -1,13 +1,18 @@
 // Helper processes of the benchmark, forked by run.ts with one role each:
 //   sink    a bare dgram receiver that only counts datagrams (the raw ceiling)
 //   sender  paces bench lines at a target rate to a UDP port, or round-robin over several (router envelopes,
-//           or RFC 5424 lines for rsyslog)
+//           or RFC 5424 lines for rsyslog): with the C sender (udpSender.c, its path as the second
+//           argument) when run.ts could compile it, else with node's dgram
 //   tails   N websocket tail clients (to a router, or to the traffic controller with a token) that
 //           count, check and time every line they receive
 //   dea     the DEA simulator (src/simulator/fakeDea.ts), one depot per agent trial
 //   agentTails  one websocket tail client per app, counting the simulator's numbered lines
 // Each answers requests over the IPC channel and exits when its parent goes away.
+import { spawn } from 'node:child_process';
 import { createSocket, Socket } from 'node:dgram';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { DepotStats, FakeDea } from '../src/simulator/fakeDea';
@@ -21,10 +26,12 @@ import {
   Rfc5424Template,
   SendArgs,
   SendResult,
+  StampTemplate,
   TailStats,
   logTexts,
   monotonicNs,
   parseFrame,
+  senderSpec,
 } from './proto';
 
 type Handler = (args: any) => unknown;
@@ -92,14 +99,19 @@ function connect(port: number): Promise<Socket> {
   });
 }
 
-async function send(a: SendArgs): Promise<SendResult> {
+/** The datagram templates of a run: one per app, line seq using templates[seq % length]. */
+function templatesFor(a: SendArgs): StampTemplate[] {
+  const Template = a.format === 'rfc5424' ? Rfc5424Template : DatagramTemplate;
+  if (a.appCount <= 1) return [new Template(a.appPrefix)];
+  return Array.from({ length: a.appCount }, (_, i) => new Template(`${a.appPrefix}${i}`));
+}
+
+async function sendNode(a: SendArgs): Promise<SendResult> {
   const sockets = await Promise.all((a.ports?.length ? a.ports : [a.port]).map(connect));
   let sendErrors = 0;
   for (const socket of sockets) socket.on('error', () => sendErrors++);
-  const Template = a.format === 'rfc5424' ? Rfc5424Template : DatagramTemplate;
-  const templates: Array<DatagramTemplate | Rfc5424Template> = [];
-  if (a.appCount <= 1) templates.push(new Template(a.appPrefix));
-  else for (let i = 0; i < a.appCount; i++) templates.push(new Template(`${a.appPrefix}${i}`));
+  const templates = templatesFor(a);
+  const cpu0 = process.cpuUsage();
 
   // Never more than 2 ms worth of lines in one burst: a stall is caught up over several slots.
   const maxBurst = Math.max(1, Math.ceil(a.rate * 0.002));
@@ -108,17 +120,21 @@ async function send(a: SendArgs): Promise<SendResult> {
     const deadline = t0 + BigInt(Math.round(a.maxMs * 1e6));
     let sent = 0;
     let maxBacklog = 0;
+    let firstNs = 0;
     let lastNs = t0;
     const finish = () => {
       const elapsedMs = Number(lastNs - t0) / 1e6;
       for (const socket of sockets) socket.close();
+      const cpu = process.cpuUsage(cpu0);
       resolve({
         sent,
         elapsedMs,
+        firstSendNs: firstNs || Number(t0),
         lastSendNs: Number(lastNs),
         achievedRate: elapsedMs > 0 ? (sent / elapsedMs) * 1000 : 0,
         maxBacklog,
         sendErrors,
+        cpuMs: (cpu.user + cpu.system) / 1000,
       });
     };
     const tick = () => {
@@ -130,7 +146,9 @@ async function send(a: SendArgs): Promise<SendResult> {
       for (let k = 0; k < n; k++) {
         const seq = a.seqStart + sent;
         const template = templates[seq % templates.length];
-        const datagram = template.stamp(seq, monotonicNs(), TEXTS[seq % TEXTS.length]);
+        const stamp = monotonicNs();
+        if (firstNs === 0) firstNs = stamp;
+        const datagram = template.stamp(seq, stamp, TEXTS[seq % TEXTS.length]);
         try {
           // No callback: with one, node defers every send's completion (about 2x the cost);
           // errors still arrive as 'error' events, counted above.
@@ -153,8 +171,51 @@ async function send(a: SendArgs): Promise<SendResult> {
   });
 }
 
+/**
+ * One run of the C sender (udpSender.c): the templates and texts go to it in a spec file, the
+ * rest on its command line; it prints one JSON line. It is killed (by its PID) if it overruns
+ * its own time limit by 10 s.
+ */
+function sendC(bin: string, dir: string, a: SendArgs): Promise<SendResult> {
+  const spec = path.join(dir, `spec-${++specs}.bin`);
+  writeFileSync(spec, senderSpec(templatesFor(a), TEXTS));
+  const ports = a.ports?.length ? a.ports : [a.port];
+  const args = [spec, String(a.rate), String(a.count), String(a.seqStart), String(a.maxMs), ports.join(',')];
+  return new Promise<SendResult>((resolve, reject) => {
+    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => {
+      if (proc.pid !== undefined && proc.exitCode === null) process.kill(proc.pid, 'SIGKILL');
+    }, a.maxMs + 10_000);
+    proc.on('error', e => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    proc.on('close', (code, signal) => {
+      clearTimeout(timer);
+      try {
+        unlinkSync(spec);
+      } catch {
+        // already gone
+      }
+      const line = out.split('\n').find(l => l.startsWith('{'));
+      if (code === 0 && line) resolve(JSON.parse(line) as SendResult);
+      else reject(new Error(`udpSender exited (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+    });
+  });
+}
+
+let specs = 0;
+
 function sender(): void {
-  serve({ send: (a: SendArgs) => send(a) });
+  const bin = process.argv[3];
+  if (!bin) return serve({ send: (a: SendArgs) => sendNode(a) });
+  const dir = mkdtempSync(path.join(tmpdir(), 'lgb-sender-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  serve({ send: (a: SendArgs) => sendC(bin, dir, a) });
 }
 
 // --- tails ----------------------------------------------------------------------------------

@@ -61,8 +61,9 @@ export function logTexts(count: number, seed = 42): string[] {
 const PLACEHOLDER = '#' + 'S'.repeat(SEQ_DIGITS) + ' t' + 'T'.repeat(TIME_DIGITS) + ' ' + 'X'.repeat(TEXT_BYTES);
 
 /** A datagram with a placeholder message; `stamp` fills in a copy of it. */
-abstract class StampTemplate {
-  private readonly messageAt: number;
+export abstract class StampTemplate {
+  /** Where the message starts in `bytes` (the C sender stamps at the same offsets). */
+  readonly messageAt: number;
 
   constructor(readonly bytes: Buffer) {
     this.messageAt = this.bytes.indexOf(PLACEHOLDER, 0, 'latin1');
@@ -106,6 +107,28 @@ export class Rfc5424Template extends StampTemplate {
     const ts = new Date().toISOString().replace(/Z$/, '000Z'); // microseconds, as the router writes
     super(Buffer.from(`<14>1 ${ts} bench-host ${appId} [APP/0] - - ${PLACEHOLDER}`, 'latin1'));
   }
+}
+
+/**
+ * The C sender's spec file (bench/udpSender.c reads it; integers u32 little-endian):
+ * "LGBS" ntemplates { len messageAt bytes }... ntexts textLen texts.
+ */
+export function senderSpec(templates: readonly StampTemplate[], texts: readonly Buffer[]): Buffer {
+  const u32 = (n: number) => {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32LE(n);
+    return b;
+  };
+  const textLen = texts[0]?.length ?? 0;
+  if (texts.some(t => t.length !== textLen)) throw new Error('every text must have the same length');
+  return Buffer.concat([
+    Buffer.from('LGBS', 'latin1'),
+    u32(templates.length),
+    ...templates.flatMap(t => [u32(t.bytes.length), u32(t.messageAt), t.bytes]),
+    u32(texts.length),
+    u32(textLen),
+    ...texts,
+  ]);
 }
 
 /** Writes a non-negative integer below 2^53 as `width` zero-padded decimal digits. */
@@ -182,16 +205,20 @@ export interface SendArgs {
 
 export interface SendResult {
   readonly sent: number;
-  /** From the first send to the last, ms. */
+  /** From the start of the run to the last send, ms. */
   readonly elapsedMs: number;
   /** Lines/s actually achieved (sent / elapsed). */
   readonly achievedRate: number;
+  /** When the first line was sent (monotonicNs()). */
+  readonly firstSendNs: number;
   /** When the last line was sent (monotonicNs()). */
   readonly lastSendNs: number;
   /** Largest backlog the pacing loop saw, in lines (how far it fell behind the schedule). */
   readonly maxBacklog: number;
   /** Send calls that threw or reported errors (ENOBUFS etc). */
   readonly sendErrors: number;
+  /** CPU (user + system) the sending process used for this run, ms: the C sender is not the child whose PID the phases know. */
+  readonly cpuMs: number;
 }
 
 export interface TailStats {
