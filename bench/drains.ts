@@ -443,16 +443,17 @@ export interface RsyslogChild {
 }
 
 /**
- * rsyslogd in the foreground (-n) as a plain forwarder: imudp on 127.0.0.1:udpPort (8 MiB receive
- * buffer, as the router asks) → omfwd TCP to 127.0.0.1:tcpPort with RFC 6587 octet-counted
+ * rsyslogd in the foreground (-n) as a plain forwarder: imudp on 127.0.0.1:udpPort with `threads`
+ * receiving threads (imudp's module parameter, 1–32) and an 8 MiB receive buffer (as the router
+ * asks) → omfwd TCP to 127.0.0.1:tcpPort with RFC 6587 octet-counted
  * framing and an RFC 5424 template. Its own messages go to a file in `dir`; no imuxsock, no
  * imklog, no /dev/log; its work directory and PID file are in `dir`.
  */
-export async function startRsyslog(rs: Rsyslog, dir: string, udpPort: number, tcpPort: number, track: Track): Promise<RsyslogChild> {
+export async function startRsyslog(rs: Rsyslog, dir: string, udpPort: number, tcpPort: number, track: Track, threads = 1): Promise<RsyslogChild> {
   mkdirSync(path.join(dir, 'work'), { recursive: true });
   const internalLog = path.join(dir, 'rsyslog-internal.log');
   const conf = `global(workDirectory="${path.join(dir, 'work')}" maxMessageSize="64k")
-module(load="imudp")
+module(load="imudp" threads="${Math.max(1, Math.min(32, threads))}")
 template(name="rfc5424" type="string" string="<%PRI%>1 %TIMESTAMP:::date-rfc3339% %HOSTNAME% %APP-NAME% %PROCID% %MSGID% %STRUCTURED-DATA% %msg%")
 ruleset(name="forward") {
   action(type="omfwd" target="127.0.0.1" port="${tcpPort}" protocol="tcp" TCP_Framing="octet-counted" template="rfc5424")
