@@ -1,5 +1,5 @@
 import { EMPTY, Observable, defer, map, merge } from 'rxjs';
-import { DatagramOptions, RejectReason, decodeDatagramBatch } from '../src/envelope/codec';
+import { DatagramOptions, Decoded, RejectReason, decodeDatagramBatch } from '../src/envelope/codec';
 import { Envelope } from '../src/envelope/envelope';
 import { LogLine } from './logLine';
 
@@ -15,15 +15,23 @@ export type Ingested =
  * order as ingested ones, so recent and tail place them like any other line.
  */
 export function ingest(datagram$: Observable<Buffer>, opts: DatagramOptions, own$: Observable<Envelope> = EMPTY): Observable<Ingested> {
+  return ingestWith(datagram$, datagram => decodeDatagramBatch(datagram, opts), own$);
+}
+
+/**
+ * ingest's numbering for any input whose items decode to envelopes or rejections (a worker of a
+ * multi-worker router is handed envelope texts, already checked as datagrams: decodeEnvelopeLines).
+ */
+export function ingestWith<T>(input$: Observable<T>, decode: (item: T) => Decoded[], own$: Observable<Envelope> = EMPTY): Observable<Ingested> {
   return defer(() => {
     let seq = 0;
     return merge(
-      // A datagram may carry several envelopes (an agent's batch): each is its own line or
-      // rejection, in order. A loop, not an inner Observable per datagram: this is the hot path.
+      // An item may carry several envelopes (an agent's batch): each is its own line or
+      // rejection, in order. A loop, not an inner Observable per item: this is the hot path.
       new Observable<Ingested>(subscriber =>
-        datagram$.subscribe({
-          next: datagram => {
-            for (const decoded of decodeDatagramBatch(datagram, opts)) {
+        input$.subscribe({
+          next: item => {
+            for (const decoded of decode(item)) {
               subscriber.next(decoded.ok ? { ok: true, line: new LogLine(++seq, decoded.envelope) } : decoded);
             }
           },

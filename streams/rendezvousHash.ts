@@ -5,7 +5,7 @@
 // virtual nodes to tune, so written here rather than taken from a package.
 
 /** 32-bit FNV-1a of a string's UTF-16 code units, then murmur3's finaliser for avalanche. */
-function hash32(text: string): number {
+export function hash32(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

@@ -107,10 +107,10 @@ function isSigned(datagram: Buffer): boolean {
 
 /**
  * A datagram's checks that do not depend on what it carries: size, signature, UTF-8. Its JSON
- * text when they pass; else the one result for the whole datagram (a rejection, or a decoded
+ * body when they pass; else the one result for the whole datagram (a rejection, or a decoded
  * syslog message, which is never batched).
  */
-function datagramText(datagram: Buffer, opts: DatagramOptions): string | Decoded {
+function datagramBody(datagram: Buffer, opts: DatagramOptions): Buffer | Decoded {
   if (datagram.length > opts.maxBytes) {
     return reject('oversized', `${datagram.length} bytes > limit of ${opts.maxBytes}`);
   }
@@ -136,9 +136,14 @@ function datagramText(datagram: Buffer, opts: DatagramOptions): string | Decoded
     if (text === undefined) return reject('bad_syslog', 'syslog datagram is not valid UTF-8');
     return decodeSyslog(text, (opts.nowNs ?? nowNs)());
   }
-  const text = utf8Text(body);
-  if (text === undefined) return reject('invalid_utf8', 'datagram is not valid UTF-8');
-  return text;
+  if (!isUtf8(body)) return reject('invalid_utf8', 'datagram is not valid UTF-8');
+  return body;
+}
+
+/** datagramBody's JSON body as text. */
+function datagramText(datagram: Buffer, opts: DatagramOptions): string | Decoded {
+  const body = datagramBody(datagram, opts);
+  return Buffer.isBuffer(body) ? body.toString('utf8') : body;
 }
 
 /** Decodes a UDP datagram of one envelope, or says why not. Never throws. */
@@ -156,6 +161,15 @@ export function decodeDatagram(datagram: Buffer, opts: DatagramOptions): Decoded
 export function decodeDatagramBatch(datagram: Buffer, opts: DatagramOptions): Decoded[] {
   const text = datagramText(datagram, opts);
   if (typeof text !== 'string') return [text];
+  return decodeEnvelopeLines(text);
+}
+
+/**
+ * Envelope JSON texts separated by "\n" (a batch's body, or what a router worker is handed),
+ * each decoded on its own: a bad one is one rejection and its neighbours are delivered. Blank
+ * parts carry nothing. Never throws.
+ */
+export function decodeEnvelopeLines(text: string): Decoded[] {
   let newline = text.indexOf('\n');
   if (newline < 0) return [decodeEnvelopeJson(text)]; // the usual single envelope: no split
   const decoded: Decoded[] = [];
@@ -200,4 +214,71 @@ const appIdPattern = new RegExp(envelopeSchema.properties.appId.pattern);
 /** Whether a string is a valid app id (the envelope schema's rule), for edges that take one. */
 export function isValidAppId(appId: string): boolean {
   return appIdPattern.test(appId);
+}
+
+/** One envelope's text in a datagram, and the app it claims (undefined: none could be read). */
+export interface DatagramPart {
+  readonly appId: string | undefined;
+  readonly text: Buffer;
+}
+
+const NEWLINE = 0x0a;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+/** How every encoder here (encodeEnvelopeJson) starts an envelope: the app id is read without parsing. */
+const CANONICAL_START = Buffer.from('{"appId":"');
+
+/**
+ * The app an envelope text claims: read straight from the canonical form, else from a parse.
+ * undefined when it has none that is a string (the envelope's own decoder rejects it later).
+ */
+function claimedAppId(text: Buffer): string | undefined {
+  const from = CANONICAL_START.length;
+  if (text.length > from && text.compare(CANONICAL_START, 0, from, 0, from) === 0) {
+    const end = text.indexOf(QUOTE, from);
+    // An escape inside the id (never in a valid one): read it as JSON would instead.
+    if (end > from && text.subarray(from, end).indexOf(BACKSLASH) < 0) return text.toString('latin1', from, end);
+  }
+  try {
+    const value: unknown = JSON.parse(text.toString('utf8'));
+    const appId = (value as { appId?: unknown } | null)?.appId;
+    return typeof appId === 'string' ? appId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether bytes hold only JSON whitespace (a batch's blank part, e.g. a trailing "\r"). */
+function isBlank(bytes: Buffer): boolean {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false;
+  return true;
+}
+
+/**
+ * A datagram's checks that hold for the whole of it (size, signature, UTF-8; a syslog message
+ * decoded, as it is never batched), then its envelopes' texts, each with the app it claims:
+ * what a multi-worker router needs to hand each envelope to the worker that owns its app
+ * without decoding it. The envelopes are decoded and counted by that worker
+ * (decodeEnvelopeLines). Never throws.
+ */
+export function splitDatagram(datagram: Buffer, opts: DatagramOptions): DatagramPart[] | Decoded {
+  const body = datagramBody(datagram, opts);
+  if (!Buffer.isBuffer(body)) {
+    if (!body.ok) return body;
+    // A syslog message, decoded here with its receive time: passed on as a canonical envelope.
+    return [{ appId: body.envelope.appId, text: Buffer.from(encodeEnvelopeJson(body.envelope), 'utf8') }];
+  }
+  // Nothing but blanks (an empty datagram too): the rejection decodeEnvelopeLines would make.
+  if (isBlank(body)) return decodeEnvelopeJson(body.toString('utf8'));
+  if (body.indexOf(NEWLINE) < 0) return [{ appId: claimedAppId(body), text: body }]; // the usual single envelope
+  const parts: DatagramPart[] = [];
+  let start = 0;
+  while (start < body.length) {
+    let end = body.indexOf(NEWLINE, start);
+    if (end < 0) end = body.length;
+    const part = body.subarray(start, end);
+    if (!isBlank(part)) parts.push({ appId: claimedAppId(part), text: part });
+    start = end + 1;
+  }
+  return parts;
 }
