@@ -1,12 +1,35 @@
 import type { Config } from 'jest';
 
 // Specs run from TypeScript sources, transpiled only (tsconfig's isolatedModules): `npm run
-// typecheck` checks types once instead of ts-jest re-checking every file. End-to-end specs run the built CLI in dist/.
-const config: Config = {
+// typecheck` checks types once instead of ts-jest re-checking every file. End-to-end specs run
+// the built CLI in dist/, and so do a router's worker threads (router.workers above 1): `npm test`
+// builds first.
+const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/spec'],
-  testMatch: ['**/*.spec.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
+};
+
+// Every spec with a router on one thread; then every spec that starts a router (in process or as
+// the CLI), the traffic controller's and the end-to-end ones, again with the router on two
+// worker threads: the router behaves the same either way.
+const oneWorker = {
+  ...common,
+  displayName: 'router.workers 1',
+  testMatch: ['**/*.spec.ts'],
+  setupFiles: ['<rootDir>/spec/support/oneRouterWorker.ts'],
+};
+const twoWorkers = {
+  ...common,
+  displayName: 'router.workers 2',
+  testMatch: ['<rootDir>/spec/src/router/**/*.spec.ts', '<rootDir>/spec/src/trafficController/**/*.spec.ts', '<rootDir>/spec/src/cli/**/*.spec.ts', '<rootDir>/spec/e2e/**/*.spec.ts'],
+  // These choose their workers themselves.
+  testPathIgnorePatterns: ['/spec/src/router/workers\\.spec\\.ts$'],
+  setupFiles: ['<rootDir>/spec/support/twoRouterWorkers.ts'],
+};
+
+const config: Config = {
+  projects: [oneWorker, twoWorkers],
   testTimeout: 30_000,
   // Real sockets and child processes: two workers on the 2-core CI machine.
   maxWorkers: 2,

@@ -1,9 +1,10 @@
-// Reads a router's self metrics from its registry (no HTTP round trip, no text parsing).
+// Reads a router's self metrics from its registry (no HTTP round trip, no text parsing); with
+// several workers, the registry that sums theirs.
 import { Router } from '../../src/router/router';
 
 /** The metric's value summed over the series whose labels match `labels` (all series if none). */
 export async function metricValue(router: Router, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = router.metrics.registry.getSingleMetric(name);
+  const metric = (await router.metricsRegistry()).getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name}`);
   const { values } = await metric.get();
   return values
@@ -18,7 +19,7 @@ export async function datagramsSeen(router: Router): Promise<number> {
 
 /** Every rejection count by reason. */
 export async function rejectedByReason(router: Router): Promise<Record<string, number>> {
-  const metric = router.metrics.registry.getSingleMetric('loggregator_rejected_total');
+  const metric = (await router.metricsRegistry()).getSingleMetric('loggregator_rejected_total');
   if (!metric) throw new Error('no metric loggregator_rejected_total');
   const { values } = await metric.get();
   return Object.fromEntries(values.map(v => [String(v.labels.reason), v.value]));

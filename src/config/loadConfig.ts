@@ -1,6 +1,7 @@
 // Configuration: config/default.json, overridden by a --config file, overridden by environment
 // variables; the result is validated against config/config.schema.json before anything starts.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import Ajv, { ErrorObject } from 'ajv';
 import defaults from '../../config/default.json';
 import schema from '../../config/config.schema.json';
@@ -26,6 +27,8 @@ export interface Config {
     tail: TailConfig;
     drains: DrainConfig;
     shutdownSeconds: number;
+    workers: number | 'auto';
+    workerQueueBytes: number;
   };
   agent: {
     instancesPath: string | null;
@@ -144,6 +147,8 @@ function envValue(key: EnvKey, raw: string): Json {
     }
   }
   if (key.types.includes('array')) return raw.split(',').map(item => item.trim()).filter(item => item !== '');
+  // A count or a word (router.workers: 4 or "auto").
+  if (key.types.includes('integer') && key.types.includes('string')) return /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw;
   if (key.types.includes('integer') || key.types.includes('number')) {
     const n = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(n)) {
@@ -183,7 +188,8 @@ function fromFile(file: string): Json {
   return value;
 }
 
-const ajv = new Ajv({ allErrors: true });
+// allowUnionTypes: router.workers is a count or "auto".
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
 const validate = ajv.compile<Config>(schema);
 
 function describe(e: ErrorObject): string {
@@ -244,4 +250,10 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}
     throw new ConfigError('invalid configuration: trafficController.auth.mode is "callout" but trafficController.auth.callout.url is not set');
   }
   return config;
+}
+
+/** The worker threads router.workers asks for: "auto" is one per CPU the process may use. */
+export function routerWorkers(config: Config): number {
+  const workers = config.router.workers;
+  return workers === 'auto' ? Math.max(1, availableParallelism()) : workers;
 }

@@ -14,7 +14,8 @@ export function acceptApiRequest(
   req: IncomingMessage,
   res: ServerResponse,
   opts: {
-    readonly registry: Registry;
+    /** The metrics /metrics answers with (a router with workers gathers theirs first). */
+    readonly registry: Registry | (() => Promise<Registry>);
     readonly health: () => object;
     /** Why the process cannot serve yet (/ready answers 503 with it), or undefined when it can. */
     readonly notReady?: () => string | undefined;
@@ -40,12 +41,14 @@ export function acceptApiRequest(
       else res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end(JSON.stringify({ status: 'not ready', reason: why }) + '\n');
       return undefined;
     }
-    case '/metrics':
-      opts.registry.metrics().then(
-        text => res.writeHead(200, { 'Content-Type': opts.registry.contentType }).end(text),
-        err => res.writeHead(500, { 'Content-Type': 'application/json' }).end(errorBody(String(err))),
-      );
+    case '/metrics': {
+      const source = opts.registry;
+      const registry = typeof source === 'function' ? source() : Promise.resolve(source);
+      registry
+        .then(r => r.metrics().then(text => res.writeHead(200, { 'Content-Type': r.contentType }).end(text)))
+        .catch(err => res.writeHead(500, { 'Content-Type': 'application/json' }).end(errorBody(String(err))));
       return undefined;
+    }
     case '/tail':
       return void opts.refuse(new Refusal(426, 'bad_request', '/tail is a websocket endpoint: connect with a websocket client'));
   }

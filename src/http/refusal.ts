@@ -14,7 +14,9 @@ export type RefusedReason =
   /** The traffic controller before router discovery has answered. */
   | 'routers_unknown'
   /** The traffic controller's /recent when every router asked failed (502). */
-  | 'routers_failed';
+  | 'routers_failed'
+  /** A router whose worker for the app is restarting, or cannot be reached (503). */
+  | 'worker_unavailable';
 
 /** A request answered with an error: its status, its counted reason, and a message for the caller. */
 export class Refusal {

@@ -3,59 +3,160 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { rootCertificates } from 'node:tls';
-import { Subject, Subscription, defer, filter, map, takeUntil, tap } from 'rxjs';
+import { Registry } from 'prom-client';
+import { Observable, Subject, Subscription, defer, filter, map, takeUntil, tap } from 'rxjs';
 import { AppChannels, publishToChannels } from '../../streams/appChannels';
+import { shardOf } from '../../streams/appShard';
 import { reconnectWithBackoff } from '../../streams/backoff';
 import { bindingSets } from '../../streams/bindingSets';
-import { ingest } from '../../streams/ingest';
+import { Ingested, ingest, ingestWith } from '../../streams/ingest';
 import { LogLine } from '../../streams/logLine';
 import { RecentBuffer, retainRecent } from '../../streams/recentBuffer';
-import { BindingStore, openBindingStore } from '../bindings/bindingStore';
+import { openBindingStore } from '../bindings/bindingStore';
 import { FileBindingStore } from '../bindings/fileBindingStore';
-import { Config, ConfigError } from '../config/loadConfig';
+import { Config, ConfigError, routerWorkers } from '../config/loadConfig';
 import { DrainMetrics } from '../drain/drainMetrics';
 import { runDrains } from '../drain/drains';
+import { decodeEnvelopeLines } from '../envelope/codec';
 import { Envelope } from '../envelope/envelope';
 import { encodeSyslogMessage, octetCounted } from '../envelope/rfc5424';
 import { Logger } from '../logger';
 import { HttpApi } from './httpApi';
-import { Etcd3 } from 'etcd3';
-import { RouterRegistration, registerRouter } from '../cluster/routerRegistration';
-import { advertisedAddress, routerIdOf } from '../cluster/routerDiscovery';
-import { createEtcdClient, describeEtcdError } from '../etcd/etcdClient';
+import { routerIdOf } from '../cluster/routerDiscovery';
+import { Registration, registerIfEtcd } from './etcdRegistration';
 import { RejectionLog } from './rejectionLog';
 import { RouterMetrics } from './routerMetrics';
-import { bindUdp } from './udpIngest';
+import { startShardedRouter } from './shardedRouter';
+import { UdpIngest, bindUdp } from './udpIngest';
 
 export interface Router {
   /** Its id in the cluster (routers.discovery etcd: its registration's key). */
   readonly id: string;
   readonly udpAddress: AddressInfo;
   readonly httpAddress: AddressInfo;
-  readonly metrics: RouterMetrics;
+  /** Its self metrics as one registry (with several workers: theirs and the reader's, summed). */
+  metricsRegistry(): Promise<Registry>;
   /** Stops ingest, closes tail clients with 1001 (going away), flushes drains (bounded), stops HTTP. */
   close(): Promise<void>;
 }
 
-export interface RouterDeps {
-  /** Where bindings come from; by default the store the config names (closed with the router). */
-  readonly bindingStore?: BindingStore;
+/** One worker's share of a multi-worker router (see shardedRouter). */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+  /** Envelope texts separated by "\n", already checked as datagrams by the router's reader. */
+  readonly batch$: Observable<string>;
+}
+
+/** A worker's router: its own HTTP API on loopback (the reader's front door proxies to it). */
+export interface RouterShard {
+  readonly httpAddress: AddressInfo;
+  readonly metrics: RouterMetrics;
+  close(): Promise<void>;
 }
 
 /**
- * One router process's wiring:
+ * A router: one event loop, or with router.workers above 1, a UDP reader that hands each app's
+ * envelopes to the worker thread that owns the app (startShardedRouter).
+ */
+export async function startRouter(config: Config, logger: Logger): Promise<Router> {
+  if (routerWorkers(config) > 1) return startShardedRouter(config, logger);
+  return startSingleRouter(config, logger);
+}
+
+/**
+ * One event loop's router:
  *   UDP datagrams → ingest (decode, validate, count rejections) → recent buffer → app channels
  *   HTTP /recent reads the buffer; websocket /tail subscribes to a channel.
  *   binding store → binding sets → one drain writer per binding, on its app's channel.
  */
-export async function startRouter(config: Config, logger: Logger, deps: RouterDeps = {}): Promise<Router> {
+async function startSingleRouter(config: Config, logger: Logger): Promise<Router> {
+  const opts = config.router;
+  let udp: UdpIngest | undefined;
+  const core = await startRouterCore(config, logger, {
+    open: async () => (udp = await bindUdp(opts.udp, logger)),
+    ingest: own$ => ingest(udp!.datagram$, { maxBytes: opts.udp.maxDatagramBytes, secret: config.sharedSecret ?? undefined }, own$),
+    http: opts.http,
+    recentShare: 1,
+    owns: () => true,
+    reportsInvalidBindings: true,
+    defaultMetrics: true,
+    stopIngest: async () => udp?.close(),
+  });
+  const id = routerIdOf(config, udp!.address.port);
+  let registration: Registration | undefined;
+  try {
+    registration = registerIfEtcd(config, id, udp!.address, core.http.server.address() as AddressInfo, () => core.metrics.registrationErrors.inc(), logger);
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
+  return {
+    id,
+    udpAddress: udp!.address,
+    httpAddress: core.http.server.address() as AddressInfo,
+    metricsRegistry: async () => core.metrics.registry,
+    close: async () => {
+      await registration?.close();
+      await core.close();
+    },
+  };
+}
+
+/** A worker's share of a multi-worker router: the same pipeline, fed by the reader, on loopback. */
+export async function startRouterShard(config: Config, logger: Logger, shard: Shard): Promise<RouterShard> {
+  const core = await startRouterCore(config, logger, {
+    open: async () => undefined,
+    ingest: own$ => ingestWith(shard.batch$, decodeEnvelopeLines, own$),
+    http: { host: '127.0.0.1', port: 0 },
+    recentShare: shard.count,
+    owns: appId => shardOf(appId, shard.count) === shard.index,
+    // Every worker reads every binding: one of them reports the invalid ones.
+    reportsInvalidBindings: shard.index === 0,
+    // Process-wide figures: the reader reports them once.
+    defaultMetrics: false,
+    stopIngest: async () => undefined,
+  });
+  return { httpAddress: core.http.server.address() as AddressInfo, metrics: core.metrics, close: () => core.close() };
+}
+
+interface CoreOptions {
+  /** Opens the input (a UDP port), after the binding store and before the HTTP API. */
+  readonly open: () => Promise<unknown>;
+  readonly ingest: (own$: Observable<Envelope>) => Observable<Ingested>;
+  readonly http: { readonly host: string; readonly port: number };
+  /** How many routers share router.recent's maxApps and maxBytes (its workers). */
+  readonly recentShare: number;
+  /** Whether this router runs the drains of an app's bindings. */
+  readonly owns: (appId: string) => boolean;
+  readonly reportsInvalidBindings: boolean;
+  readonly defaultMetrics: boolean;
+  /** Stops the input; nothing more is ingested. */
+  readonly stopIngest: () => Promise<unknown>;
+}
+
+interface RouterCore {
+  readonly http: HttpApi;
+  readonly metrics: RouterMetrics;
+  close(): Promise<void>;
+}
+
+/**
+ * The router's pipeline behind its input:
+ *   input → ingest (decode, validate, count rejections) → recent buffer → app channels
+ *   HTTP /recent reads the buffer; websocket /tail subscribes to a channel.
+ *   binding store → binding sets (the apps it owns) → one drain writer per binding, on its app's channel.
+ */
+async function startRouterCore(config: Config, logger: Logger, core: CoreOptions): Promise<RouterCore> {
   const opts = config.router;
   let metrics: RouterMetrics | undefined;
   const recent = new RecentBuffer({
     ...opts.recent,
+    maxApps: Math.ceil(opts.recent.maxApps / core.recentShare),
+    maxBytes: Math.ceil(opts.recent.maxBytes / core.recentShare),
     onEvicted: n => metrics?.dropped.inc({ reason: 'recent_evicted' }, n),
   });
-  metrics = new RouterMetrics(recent);
+  metrics = new RouterMetrics(recent, { defaultMetrics: core.defaultMetrics });
   const channels = new AppChannels();
   const rejections = new RejectionLog(logger, 'datagram rejected');
   const drainMetrics = new DrainMetrics(metrics.registry);
@@ -65,27 +166,22 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
   // The store first: a store that cannot be opened fails the start before any port is taken.
   const drainLog = logger.child({ component: 'drain' });
   // The data directory is the router's: made at start, so the bindings file can be watched at once.
-  if (deps.bindingStore === undefined && config.bindings.store === 'file') mkdirSync(config.dataDir, { recursive: true });
+  if (config.bindings.store === 'file') mkdirSync(config.dataDir, { recursive: true });
   const store =
-    deps.bindingStore ??
-    (config.bindings.store === 'file'
+    config.bindings.store === 'file'
       ? new FileBindingStore(config.dataDir, drainLog, reason => {
           drainMetrics.storeErrors.inc();
           drainLog.error('bindings file unusable', { reason });
         })
-      : openBindingStore(config, drainLog));
-  let udp: Awaited<ReturnType<typeof bindUdp>>;
+      : openBindingStore(config, drainLog);
   try {
-    udp = await bindUdp(opts.udp, logger);
+    await core.open();
   } catch (err) {
-    if (deps.bindingStore === undefined) await store.close();
+    await store.close();
     throw err;
   }
-  const ingestion: Subscription = ingest(
-    udp.datagram$,
-    { maxBytes: opts.udp.maxDatagramBytes, secret: config.sharedSecret ?? undefined },
-    own$,
-  )
+  const ingestion: Subscription = core
+    .ingest(own$)
     .pipe(
       tap(result => {
         if (!result.ok) {
@@ -122,7 +218,10 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
   const encodeFrame = (envelope: Envelope) => octetCounted(encodeSyslogMessage(envelope, hostnameField));
   let drainsDone: () => void = () => undefined;
   const drainsFinished = new Promise<void>(resolve => (drainsDone = resolve));
-  const drains = runDrains(bindingSets(storeEvent$, { maxPerApp: config.bindings.maxPerApp, batchMs: 50 }), {
+  const sets$ = bindingSets(storeEvent$, { maxPerApp: config.bindings.maxPerApp, batchMs: 50 }).pipe(
+    map(set => ({ bindings: set.bindings.filter(b => core.owns(b.appId)), invalid: core.reportsInvalidBindings ? set.invalid : [] })),
+  );
+  const drains = runDrains(sets$, {
     config: opts.drains,
     appLines: appId => channels.channel(appId),
     publish: envelope => own$.next(envelope),
@@ -149,53 +248,22 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
     },
     logger,
   );
-  const id = routerIdOf(config, udp.address.port);
-  let registration: RouterRegistration | undefined;
-  let etcd: Etcd3 | undefined;
   try {
-    await http.listen(opts.http.host, opts.http.port);
-    if (config.routers.discovery === 'etcd') {
-      // Registered once both ports listen: whoever finds it can use it at once.
-      const info = { id, udp: advertisedAddress(config, udp.address, 'udp'), http: advertisedAddress(config, http.server.address() as AddressInfo, 'http') };
-      etcd = createEtcdClient(config);
-      const endpoints = config.etcd.endpoints.join(',');
-      registration = registerRouter(etcd, {
-        prefix: config.routers.etcdPrefix,
-        ttlSeconds: config.routers.leaseTtlSeconds,
-        info,
-        reconnect: config.routers.reconnect,
-        logger: logger.child({ component: 'registration' }),
-        onError: () => metrics.registrationErrors.inc(),
-        describe: err => describeEtcdError(err, endpoints, config.etcd.dialTimeoutMs),
-        // Bounded so that the revoke, the linger and the drains' flush fit in shutdownSeconds.
-        closeTimeoutMs: REVOKE_TIMEOUT_MS,
-      });
-      logger.info('registering in etcd', { id, key: config.routers.etcdPrefix + id, udp: info.udp, http: info.http, ttlSeconds: config.routers.leaseTtlSeconds });
-    }
+    await http.listen(core.http.host, core.http.port);
   } catch (err) {
     drains.unsubscribe();
     ingestion.unsubscribe();
-    await udp.close();
+    await core.stopIngest();
     await http.close(0).catch(() => undefined);
-    if (deps.bindingStore === undefined) await store.close();
+    await store.close();
     throw err;
   }
 
   return {
-    id,
-    udpAddress: udp.address,
-    httpAddress: http.server.address() as AddressInfo,
+    http,
     metrics,
     close: async () => {
-      // Deregistered first: agents and traffic controllers move away before ingest stops.
-      if (registration) {
-        await registration.close();
-        // Agents hear of the deregistration through their etcd watch, a moment later: ingest
-        // goes on meanwhile, so that what they send until then is not refused.
-        await new Promise(resolve => setTimeout(resolve, DEREGISTERED_LINGER_MS));
-      }
-      etcd?.close();
-      await udp.close();
+      await core.stopIngest();
       // Drains flush what they hold (each for at most flushSeconds) while tail clients close.
       stopDrains$.next();
       // Each drain stops itself after flushSeconds (< shutdownSeconds) and counts what is left.
@@ -205,15 +273,10 @@ export async function startRouter(config: Config, logger: Logger, deps: RouterDe
       drains.unsubscribe();
       ingestion.unsubscribe();
       own$.complete();
-      if (deps.bindingStore === undefined) await store.close();
+      await store.close();
     },
   };
 }
-
-/** Longest wait for the lease revoke on close (etcd away: the lease then expires by itself). */
-const REVOKE_TIMEOUT_MS = 750;
-/** Ingest kept open after deregistering, while agents' watches catch up. */
-const DEREGISTERED_LINGER_MS = 500;
 
 /** The host's CA bundle (Debian's; what update-ca-certificates maintains), if it has one. */
 const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';

@@ -2,7 +2,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RejectReason } from '../envelope/codec';
 import { RefusedReason } from '../http/refusal';
 
-export type DropReason = 'tail_slow_consumer' | 'recent_evicted';
+export type DropReason = 'tail_slow_consumer' | 'recent_evicted' | 'worker_behind' | 'worker_restarting';
 
 /** The router's self metrics, in their own registry (no globals: several routers per process in tests). */
 export class RouterMetrics {
@@ -51,11 +51,11 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
-  constructor(recent: { appCount: number; lineCount: number; byteCount: number }) {
+  constructor(recent: { appCount: number; lineCount: number; byteCount: number }, opts: { defaultMetrics?: boolean } = {}) {
     // Every reason shows from the start at 0, so alerts can be written before the first failure.
     const reasons: RejectReason[] = ['oversized', 'invalid_utf8', 'not_json', 'invalid_envelope', 'unsigned', 'bad_signature', 'bad_syslog'];
     reasons.forEach(reason => this.rejected.inc({ reason }, 0));
-    (['tail_slow_consumer', 'recent_evicted'] as DropReason[]).forEach(reason => this.dropped.inc({ reason }, 0));
+    (['tail_slow_consumer', 'recent_evicted', 'worker_behind', 'worker_restarting'] as DropReason[]).forEach(reason => this.dropped.inc({ reason }, 0));
     (['bad_request', 'not_found', 'method_not_allowed', 'too_many_clients', 'origin_not_allowed', 'unauthorized'] as RefusedReason[]).forEach(reason =>
       this.refused.inc({ reason }, 0),
     );
@@ -83,6 +83,7 @@ export class RouterMetrics {
         this.set(recent.byteCount);
       },
     });
-    collectDefaultMetrics({ register: this.registry });
+    // Process-wide (CPU, memory, event loop): a worker of a multi-worker router leaves them to the reader.
+    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 }

@@ -8,6 +8,7 @@ import { nowNs } from '../../../src/envelope/envelope';
 import { logs } from '../../../src/cli/logs';
 import { createLogger } from '../../../src/logger';
 import { Router, startRouter } from '../../../src/router/router';
+import { metricValue } from '../../support/routerMetricValue';
 import { routerConfig } from '../../support/routerConfig';
 import { TcpProxy } from '../../support/tcpProxy';
 import { waitFor } from '../../support/waitFor';
@@ -45,7 +46,7 @@ describe('logs', () => {
       err: t => notices.push(t),
     });
     try {
-      const tailClients = async () => (await router.metrics.tailClients.get()).values[0]?.value;
+      const tailClients = async () => metricValue(router, 'loggregator_tail_clients');
       await waitFor(async () => (await tailClients()) === 1, { what: 'the tail to connect', timeoutMs: 10_000 });
       for (let i = 0; i < 5; i++) await send('reco', `before ${i}`);
       await waitFor(() => printed.length === 5, { what: 'the first lines', timeoutMs: 10_000 });
@@ -87,7 +88,7 @@ describe('logs', () => {
       onConnected: () => connections++,
     });
     try {
-      const tailClients = async () => (await router.metrics.tailClients.get()).values[0]?.value;
+      const tailClients = async () => metricValue(router, 'loggregator_tail_clients');
       // Open at the client, not only upgraded at the router: a cut before the 101 arrives is a
       // first connection that failed, which logs rightly reports instead of retrying.
       await waitFor(() => connections === 1, { what: 'the tail to connect', timeoutMs: 10_000 });
@@ -107,7 +108,7 @@ describe('logs', () => {
 
   it('prints recent lines in the documented format', async () => {
     await send('fmt', 'hello');
-    await waitFor(async () => (await router.metrics.ingested.get()).values[0]?.value === 1, { what: 'the line to be ingested', timeoutMs: 10_000 });
+    await waitFor(async () => (await metricValue(router, 'loggregator_ingested_total')) === 1, { what: 'the line to be ingested', timeoutMs: 10_000 });
     const printed: string[] = [];
     const target = new URL(`http://127.0.0.1:${router.httpAddress.port}`);
     expect(await logs({ app: 'fmt', recent: true, json: false, colour: false, target, out: t => printed.push(t) })).toBe(0);
@@ -118,7 +119,7 @@ describe('logs', () => {
   it('waits at the router’s tail client limit (503), saying so once, and tails once a place frees', async () => {
     const full = await startRouter(routerConfig({ router: { tail: { maxClients: 1 } } }), createLogger('error', 'test'));
     const target = new URL(`http://127.0.0.1:${full.httpAddress.port}`);
-    const tailClients = async () => (await full.metrics.tailClients.get()).values[0]?.value;
+    const tailClients = async () => metricValue(full, 'loggregator_tail_clients');
     const holder = new AbortController();
     const first = logs({ app: 'a', recent: false, json: false, colour: false, target, signal: holder.signal, out: () => undefined, err: () => undefined });
     const waiter = new AbortController();

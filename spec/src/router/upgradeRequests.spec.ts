@@ -3,6 +3,7 @@
 import WebSocket from 'ws';
 import { createLogger } from '../../../src/logger';
 import { Router, startRouter } from '../../../src/router/router';
+import { metricValue } from '../../support/routerMetricValue';
 import { rawHttp } from '../../support/httpGet';
 import { routerConfig } from '../../support/routerConfig';
 
@@ -33,8 +34,7 @@ describe('router /tail origin check', () => {
     expect(JSON.parse((refused as { body: string }).body).error).toMatch(/origin "https:\/\/evil\.example" are not allowed/);
     expect(await connect(router, 'https://logs.example.com')).toBe('open');
     expect(await connect(router)).toBe('open'); // no Origin: not a browser
-    const metric = await router.metrics.refused.get();
-    expect(metric.values.find(v => v.labels.reason === 'origin_not_allowed')?.value).toBe(1);
+    expect(await metricValue(router, 'loggregator_http_refused_total', { reason: 'origin_not_allowed' })).toBe(1);
   });
 });
 
@@ -49,6 +49,6 @@ describe('router: an upgrade to another protocol', () => {
       'GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
     );
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(answer).toContain('{"status":"ok"}');
+    expect(answer).toContain('{"status":"ok"');
   });
 });

@@ -1,0 +1,46 @@
+// ShardDispatch: a multi-worker router's reader gathers each worker's envelopes over one
+// event-loop turn and hands them over as one batch (texts joined by "\n", in arrival order),
+// at most 32 envelopes or 256 KiB a batch.
+import { ShardDispatch } from '../../../src/router/shardDispatch';
+
+const text = (s: string) => Buffer.from(s);
+const nextTurn = () => new Promise(resolve => setImmediate(resolve));
+
+describe('ShardDispatch', () => {
+  it('hands each worker its envelopes of a turn as one batch, in order, when the turn ends', async () => {
+    const sent: [number, string, number][] = [];
+    const dispatch = new ShardDispatch(2, (shard, batch, lines) => sent.push([shard, Buffer.from(batch).toString(), lines]));
+    dispatch.add(0, text('a1'));
+    dispatch.add(1, text('b1'));
+    dispatch.add(0, text('a2'));
+    expect(sent).toEqual([]);
+    await nextTurn();
+    expect(sent).toEqual([
+      [0, 'a1\na2', 2],
+      [1, 'b1', 1],
+    ]);
+    dispatch.add(1, text('b2'));
+    await nextTurn();
+    expect(sent.slice(2)).toEqual([[1, 'b2', 1]]);
+  });
+
+  it('hands a batch over at once when it reaches its most envelopes or bytes', () => {
+    const sent: string[] = [];
+    const dispatch = new ShardDispatch(1, (_shard, batch) => sent.push(Buffer.from(batch).toString()), 20, 3);
+    ['1', '2', '3', '4'].forEach(s => dispatch.add(0, text(s)));
+    expect(sent).toEqual(['1\n2\n3']);
+    dispatch.add(0, text('x'.repeat(30)));
+    expect(sent).toEqual(['1\n2\n3', '4\n' + 'x'.repeat(30)]);
+    dispatch.flush();
+    expect(sent.length).toBe(2);
+  });
+
+  it('hands over batches whose buffers are their own (transferable, not node\'s shared pool)', () => {
+    const batches: Uint8Array[] = [];
+    const dispatch = new ShardDispatch(1, (_shard, batch) => batches.push(batch));
+    dispatch.add(0, text('tiny'));
+    dispatch.flush();
+    expect(batches[0].byteOffset).toBe(0);
+    expect(batches[0].buffer.byteLength).toBe(batches[0].byteLength);
+  });
+});

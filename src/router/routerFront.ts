@@ -1,0 +1,137 @@
+import { IncomingMessage, ServerResponse, Server, createServer, request } from 'node:http';
+import { Socket, connect } from 'node:net';
+import { Duplex } from 'node:stream';
+import { Registry } from 'prom-client';
+import { shardOf } from '../../streams/appShard';
+import { acceptApiRequest } from '../http/apiRequest';
+import { Refusal, sendRefusal } from '../http/refusal';
+import { answerClientErrors, listen } from '../http/serverLifecycle';
+import { admitTailUpgrade } from '../http/tailUpgrade';
+import { Logger } from '../logger';
+
+export interface RouterFrontOptions {
+  readonly shards: number;
+  /** The HTTP port of the worker that owns a shard, while it runs. */
+  readonly workerPort: (shard: number) => number | undefined;
+  readonly linesPerApp: number;
+  readonly maxClients: number;
+  readonly allowedOrigins: readonly string[];
+  readonly registry: () => Promise<Registry>;
+  readonly health: () => object;
+  readonly notReady: () => string | undefined;
+  readonly onRefused: (refusal: Refusal) => void;
+}
+
+/**
+ * A multi-worker router's HTTP face, on router.http: /health, /ready and /metrics (every
+ * worker's, summed) itself; /recent and websocket /tail handed to the worker that owns the app,
+ * which answers them as a single router would (the same checks, token, queues and notices). A
+ * tail is spliced at the TCP level once upgraded: its bytes pass through, its frames are never
+ * parsed here.
+ */
+export class RouterFront {
+  readonly server: Server;
+  private readonly tails = new Set<Socket | Duplex>();
+
+  constructor(
+    private readonly opts: RouterFrontOptions,
+    private readonly logger: Logger,
+  ) {
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+    answerClientErrors(this.server, () => opts.onRefused(new Refusal(400, 'bad_request', 'bad request')));
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return listen(this.server, host, port);
+  }
+
+  /** Stops accepting; tails still open after `graceMs` (their worker closes them first) are cut. */
+  async close(graceMs: number): Promise<void> {
+    let grace: NodeJS.Timeout | undefined;
+    await new Promise<void>(resolve => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      grace = setTimeout(() => {
+        for (const socket of this.tails) socket.destroy();
+        this.server.closeAllConnections();
+      }, graceMs);
+    });
+    clearTimeout(grace);
+  }
+
+  private refuse(res: ServerResponse, refusal: Refusal): void {
+    this.opts.onRefused(refusal);
+    sendRefusal(res, refusal);
+  }
+
+  /** The worker port for a request's app (a missing or bad one goes to worker 0, which refuses it). */
+  private portFor(url: URL): number | Refusal {
+    const app = url.searchParams.get('app') ?? '';
+    const shard = shardOf(app, this.opts.shards);
+    const port = this.opts.workerPort(shard);
+    if (port === undefined) return new Refusal(503, 'worker_unavailable', `the router's worker for this app is restarting; try again in a moment`, { 'Retry-After': '1' });
+    return port;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = acceptApiRequest(req, res, {
+      registry: this.opts.registry,
+      health: this.opts.health,
+      notReady: this.opts.notReady,
+      refuse: refusal => this.refuse(res, refusal),
+    });
+    if (url === undefined) return;
+    // GET /recent: answered by the app's worker.
+    const port = this.portFor(url);
+    if (port instanceof Refusal) return this.refuse(res, port);
+    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, answer => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', err => {
+      if (!res.headersSent) return this.refuse(res, new Refusal(503, 'worker_unavailable', `the router's worker for this app did not answer (${(err as NodeJS.ErrnoException).code ?? err.message}); try again`, { 'Retry-After': '1' }));
+      res.destroy();
+    });
+    // A client that leaves cancels the worker's answer.
+    res.on('close', () => upstream.destroy());
+    upstream.end();
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const admitted = admitTailUpgrade(req, socket, {
+      maxLimit: this.opts.linesPerApp,
+      allowedOrigins: this.opts.allowedOrigins,
+      originsKey: 'router.tail.allowedOrigins',
+      clients: this.tails.size,
+      maxClients: this.opts.maxClients,
+      handle: (q, r) => this.handle(q, r),
+      onRefused: this.opts.onRefused,
+    });
+    if (admitted === undefined) return;
+    const port = this.portFor(admitted.url);
+    if (port instanceof Refusal) return admitted.refuse(port);
+    // The request as it came, to the worker; then the two connections joined.
+    const upstream = connect({ host: '127.0.0.1', port });
+    this.tails.add(socket);
+    const end = () => {
+      this.tails.delete(socket);
+      socket.destroy();
+      upstream.destroy();
+    };
+    upstream.on('error', err => {
+      this.logger.debug('tail connection to a worker failed', { error: err.message });
+      end();
+    });
+    socket.on('error', end);
+    socket.on('close', end);
+    upstream.on('close', end);
+    upstream.setNoDelay(true);
+    let lines = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    for (let i = 0; i < req.rawHeaders.length; i += 2) lines += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+    upstream.write(lines + '\r\n');
+    if (head.length > 0) upstream.write(head);
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+  }
+}

@@ -1,0 +1,105 @@
+// A worker thread of a multi-worker router (router.workers > 1): one share of the router's apps,
+// run by the same pipeline as a single router (startRouterShard), fed by the reader's batches.
+// Messages from the reader: a Uint8Array batch (envelope texts separated by "\n"), or
+// { kind: 'metrics', id } and { kind: 'close' }. To it: ready, metrics, failed.
+import { Writable } from 'node:stream';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Subject } from 'rxjs';
+import winston from 'winston';
+import { Config } from '../config/loadConfig';
+import { RouterShard, startRouterShard } from './router';
+
+export interface RouterWorkerData {
+  readonly config: Config;
+  readonly index: number;
+  readonly count: number;
+  /** Bytes of batches taken so far (BigInt64Array over it), read by the reader to bound its queue. */
+  readonly consumed: SharedArrayBuffer;
+  /** The reader's log level: its logger decides what is written, so the worker sends no more. */
+  readonly logLevel: string;
+}
+
+export type ToWorker = Uint8Array | { readonly kind: 'metrics'; readonly id: number } | { readonly kind: 'close' };
+export type FromWorker =
+  | { readonly kind: 'ready'; readonly port: number }
+  | { readonly kind: 'failed'; readonly error: string; readonly name: string }
+  /** A log entry, logged by the reader's logger (so it goes where the router's log goes). */
+  | { readonly kind: 'log'; readonly entry: Record<string, unknown> }
+  | { readonly kind: 'metrics'; readonly id: number; readonly metrics: unknown[] }
+  | { readonly kind: 'closed' };
+
+/** A logger whose entries go to the reader thread, which logs them with its own logger. */
+function forwardingLogger(port: NonNullable<typeof parentPort>, level: string, index: number): winston.Logger {
+  const stream = new Writable({
+    objectMode: true,
+    write(info: Record<string, unknown>, _encoding, done) {
+      port.postMessage({ kind: 'log', entry: { ...info } } satisfies FromWorker);
+      done();
+    },
+  });
+  return winston.createLogger({ level, transports: [new winston.transports.Stream({ stream })] }).child({ worker: index });
+}
+
+function run(port: NonNullable<typeof parentPort>, data: RouterWorkerData): void {
+  const logger = forwardingLogger(port, data.logLevel, data.index);
+  const consumed = new BigInt64Array(data.consumed);
+  const batch$ = new Subject<string>();
+  const reply = (message: FromWorker) => port.postMessage(message);
+  let shard: RouterShard | undefined;
+  let closing = false;
+
+  // One batch per event-loop turn, as a single router reads its socket: what its tail clients'
+  // sockets took in between frees their queues before the next batch (see ShardDispatch).
+  const batches: Uint8Array[] = [];
+  let scheduled = false;
+  const takeOne = () => {
+    const batch = batches.shift();
+    if (batch !== undefined) {
+      batch$.next(Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength).toString('utf8'));
+      Atomics.add(consumed, 0, BigInt(batch.byteLength));
+    }
+    scheduled = batches.length > 0;
+    if (scheduled) setImmediate(takeOne);
+  };
+
+  port.on('message', (message: ToWorker) => {
+    if (message instanceof Uint8Array) {
+      batches.push(message);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(takeOne);
+      }
+    } else if (message.kind === 'metrics') {
+      const metrics = shard?.metrics.registry.getMetricsAsJSON() ?? Promise.resolve([]);
+      metrics.then(
+        json => reply({ kind: 'metrics', id: message.id, metrics: json }),
+        () => reply({ kind: 'metrics', id: message.id, metrics: [] }),
+      );
+    } else if (message.kind === 'close' && !closing) {
+      closing = true;
+      while (batches.length > 0) takeOne();
+      batch$.complete();
+      void (shard?.close() ?? Promise.resolve())
+        .catch(err => logger.error('error while stopping the worker', { error: String(err) }))
+        .then(() => {
+          reply({ kind: 'closed' });
+          port.close();
+          process.exit(0);
+        });
+    }
+  });
+
+  startRouterShard(data.config, logger, { index: data.index, count: data.count, batch$ }).then(
+    started => {
+      shard = started;
+      reply({ kind: 'ready', port: started.httpAddress.port });
+    },
+    err => {
+      reply({ kind: 'failed', error: String((err as Error).message ?? err), name: String((err as Error).name) });
+      port.close();
+      process.exit(1);
+    },
+  );
+}
+
+if (parentPort) run(parentPort, workerData as RouterWorkerData);
