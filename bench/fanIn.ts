@@ -176,7 +176,6 @@ async function fanInTrial(rig: Rig, t: Target, rate: number, count = trialCount(
     routers: t.routers.reduce((sum, r) => sum + cpuSeconds(r.pid), 0),
     tc: t.tc ? cpuSeconds(t.tc.pid) : NaN,
     tails: cpuSeconds(t.tails.proc.pid),
-    sender: cpuSeconds(rig.sender.proc.pid),
   });
   const cpu0 = cpuNow();
   const r = await send(rig.sender, { ...sendArgs(t.ports[0], rate, t.app, count), ports: t.ports, seqStart: seqBase });
@@ -191,7 +190,7 @@ async function fanInTrial(rig: Rig, t: Target, rate: number, count = trialCount(
     clients > 1 ? 6000 : 4000,
   );
   const c1 = cpuNow();
-  const cpu = { routers: c1.routers - cpu0.routers, tc: c1.tc - cpu0.tc, tails: c1.tails - cpu0.tails, sender: c1.sender - cpu0.sender };
+  const cpu = { routers: c1.routers - cpu0.routers, tc: c1.tc - cpu0.tc, tails: c1.tails - cpu0.tails, sender: r.cpuMs / 1000 };
   const [r1, tc1] = await Promise.all([routerMetrics(), tcMetrics()]);
   const latency = await t.tails.call<LatencySummary>('latency', null, 10_000);
 
@@ -208,8 +207,7 @@ async function fanInTrial(rig: Rig, t: Target, rate: number, count = trialCount(
 
   const lossless = stats.complete === clients && stats.notices === 0 && r.sent === count;
   const lagMs = lossless ? Math.max((stats.lastRecvNs - r.lastSendNs) / 1e6, latency.p99) : NaN;
-  const firstSendNs = r.lastSendNs - r.elapsedMs * 1e6;
-  const deliveredSeconds = (stats.lastRecvNs - firstSendNs) / 1e9;
+  const deliveredSeconds = (stats.lastRecvNs - r.firstSendNs) / 1e9;
   const delivered = stats.minDistinct > 0 && deliveredSeconds > 0 ? stats.minDistinct / deliveredSeconds : 0;
   const frames = Math.max(1, stats.minDistinct * clients);
   const per = clients > 1 ? 'frame' : 'line';

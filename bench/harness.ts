@@ -2,8 +2,9 @@
 // PID only), measuring helpers, one trial's verdict and the rate search. Importing it sets the
 // handlers that kill those children when the bench exits or is interrupted.
 import { ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ChildRpc, SendArgs, SendResult } from './proto';
@@ -65,8 +66,9 @@ export async function stopChild(proc: ChildProcess, graceMs = 3000): Promise<voi
   }
 }
 
-export async function forkHelper(role: string): Promise<ChildRpc> {
-  const proc = fork(path.join(__dirname, 'child.js'), [role], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** A helper child (child.ts) with one role; `args` follow the role on its command line. */
+export async function forkHelper(role: string, args: readonly string[] = []): Promise<ChildRpc> {
+  const proc = fork(path.join(__dirname, 'child.js'), [role, ...args], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   track(proc);
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${role} helper did not start within 10 s`)), 10_000);
@@ -92,9 +94,17 @@ export interface RouterChild {
 }
 
 /**
- * The built CLI running `command` (`router`, `traffic-controller`) in its own process, tracked,
- * with the bench's preload, no LOGGREGATOR_* variable of the bench's own environment but those in
- * `env`, and its log (stderr) piped: read it with awaitLogEntry. BENCH_ROUTER_CLI picks the build.
+ * LOGGREGATOR_ROUTER_WORKERS for every router the bench starts, unless a phase sets its own (the
+ * scaling table's single-worker side): BENCH_ROUTER_WORKERS, else "auto" (one worker thread per
+ * CPU, the default config's value; a router that has no workers setting ignores it).
+ */
+export const ROUTER_WORKERS = process.env.BENCH_ROUTER_WORKERS ?? 'auto';
+
+/**
+ * The built CLI running `command` (`router`, `traffic-controller`, `serve`) in its own process,
+ * tracked, with the bench's preload, no LOGGREGATOR_* variable of the bench's own environment but
+ * LOGGREGATOR_ROUTER_WORKERS and those in `env`, and its log (stderr) piped: read it with
+ * awaitLogEntry. BENCH_ROUTER_CLI picks the build.
  */
 export function spawnCli(command: string, profileName: string, env: Record<string, string>): ChildProcess {
   const cli = process.env.BENCH_ROUTER_CLI ?? path.join(__dirname, '..', 'src', 'cli', 'main.js');
@@ -104,7 +114,10 @@ export function spawnCli(command: string, profileName: string, env: Record<strin
     execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${profileName}-${process.pid}.cpuprofile`);
   }
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LOGGREGATOR_')));
-  const proc = spawn(process.execPath, [...execArgv, cli, command], { env: { ...inherited, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...execArgv, cli, command], {
+    env: { ...inherited, LOGGREGATOR_ROUTER_WORKERS: ROUTER_WORKERS, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   track(proc);
   return proc;
 }
@@ -124,23 +137,103 @@ export async function startRouterChild(name: string, env: Record<string, string>
   return { proc, pid: proc.pid!, udpPort, httpPort: Number(http.port), base: `http://127.0.0.1:${http.port}`, log };
 }
 
+export interface ServeChild extends RouterChild {
+  /** The traffic controller's HTTP port (tail, recent, metrics) in the same process. */
+  readonly tcPort: number;
+  readonly tcBase: string;
+  /** A bearer token the traffic controller accepts for every app. */
+  readonly token: string;
+  /** Its data dir and tokens file live here; removed by stopServeChild. */
+  readonly dir: string;
+}
+
+/**
+ * The built CLI's `serve`, as a new user runs it: router and traffic controller in one process,
+ * with the default config but for free ports on 127.0.0.1, a data dir in a temp dir, and a tokens
+ * file (written here with a random token for every app). Resolves once both listen.
+ */
+export async function startServeChild(name: string, env: Record<string, string> = {}): Promise<ServeChild> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lgb-serve-'));
+  const token = randomBytes(24).toString('base64url');
+  const tokensFile = path.join(dir, 'tokens.json');
+  writeFileSync(tokensFile, JSON.stringify({ tokens: { [token]: '*' } }), { mode: 0o600 });
+  const proc = spawnCli('serve', `serve-${name}`, {
+    LOGGREGATOR_ROUTER_UDP_HOST: '127.0.0.1',
+    LOGGREGATOR_ROUTER_UDP_PORT: '0',
+    LOGGREGATOR_ROUTER_HTTP_HOST: '127.0.0.1',
+    LOGGREGATOR_ROUTER_HTTP_PORT: '0',
+    LOGGREGATOR_TRAFFIC_CONTROLLER_HTTP_HOST: '127.0.0.1',
+    LOGGREGATOR_TRAFFIC_CONTROLLER_HTTP_PORT: '0',
+    LOGGREGATOR_DATA_DIR: path.join(dir, 'data'),
+    LOGGREGATOR_TRAFFIC_CONTROLLER_AUTH_TOKENS_FILE: tokensFile,
+    ...env,
+  });
+  try {
+    const { entries, log } = await awaitLogEntries(proc, `serve (${name})`, [
+      { message: 'router listening', complete: e => Boolean(e.udp && e.http) },
+      { message: 'traffic controller listening', complete: e => Boolean(e.http) },
+    ]);
+    const [routerEntry, tcEntry] = entries;
+    const udpPort = Number(String(routerEntry.udp).split(':').pop());
+    const http = new URL(String(routerEntry.http));
+    const tc = new URL(String(tcEntry.http));
+    return {
+      proc,
+      pid: proc.pid!,
+      udpPort,
+      httpPort: Number(http.port),
+      base: `http://127.0.0.1:${http.port}`,
+      tcPort: Number(tc.port),
+      tcBase: `http://127.0.0.1:${tc.port}`,
+      token,
+      dir,
+      log,
+    };
+  } catch (err) {
+    await stopChild(proc);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export async function stopServeChild(serve: ServeChild, graceMs = 8000): Promise<void> {
+  await stopChild(serve.proc, graceMs);
+  rmSync(serve.dir, { recursive: true, force: true });
+}
+
 /**
  * Resolves with the first JSON log line of a child (on its stderr) whose message is `message`
  * and that `complete` accepts, and the last 200 lines; rejects if the child exits first or
- * nothing comes within 15 s.
+ * nothing comes within 30 s (on a loaded 2-core host, four routers starting at once have taken
+ * over 15 s).
  */
-export function awaitLogEntry(
+export async function awaitLogEntry(
   proc: ChildProcess,
   what: string,
   message: string,
   complete: (entry: Record<string, unknown>) => boolean,
 ): Promise<{ entry: Record<string, unknown>; log: string[] }> {
+  const { entries, log } = await awaitLogEntries(proc, what, [{ message, complete }]);
+  return { entry: entries[0], log };
+}
+
+/**
+ * As awaitLogEntry, for several log lines (in any order) read from one reader of the child's
+ * stderr: resolves once each has come. The log keeps its last 200 lines after that too.
+ */
+export function awaitLogEntries(
+  proc: ChildProcess,
+  what: string,
+  wants: ReadonlyArray<{ message: string; complete: (entry: Record<string, unknown>) => boolean }>,
+): Promise<{ entries: Record<string, unknown>[]; log: string[] }> {
   const log: string[] = [];
+  const entries: Array<Record<string, unknown> | undefined> = wants.map(() => undefined);
+  const missing = () => wants.filter((_, i) => !entries[i]).map(w => `"${w.message}"`).join(', ');
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} did not report "${message}" within 15 s:\n${log.join('\n')}`)), 15_000);
+    const t = setTimeout(() => reject(new Error(`${what} did not report ${missing()} within 30 s:\n${log.join('\n')}`)), 30_000);
     proc.once('exit', code => {
       clearTimeout(t);
-      reject(new Error(`${what} exited with ${code} before "${message}":\n${log.join('\n')}`));
+      reject(new Error(`${what} exited with ${code} before ${missing()}:\n${log.join('\n')}`));
     });
     createInterface({ input: proc.stderr! }).on('line', line => {
       log.push(line);
@@ -151,9 +244,12 @@ export function awaitLogEntry(
       } catch {
         return;
       }
-      if (entry.message === message && complete(entry)) {
+      const i = wants.findIndex((w, k) => !entries[k] && entry.message === w.message && w.complete(entry));
+      if (i < 0) return;
+      entries[i] = entry;
+      if (entries.every(Boolean)) {
         clearTimeout(t);
-        resolve({ entry, log });
+        resolve({ entries: entries as Record<string, unknown>[], log });
       }
     });
   });

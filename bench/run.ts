@@ -2,12 +2,16 @@
 //
 // Processes (all on this host, all traffic to 127.0.0.1):
 //   this process   orchestrates: starts and stops the others, runs the searches, prints
-//   sender         (child.ts sender) paces bench lines over UDP, a small batch per ~1 ms slot
+//   sender         (child.ts sender) paces bench lines over UDP, a small batch per ~1 ms slot, by
+//                  running the C sender (udpSender.c, compiled at start: cSender.ts) per trial,
+//                  or with node's dgram when it cannot be compiled
 //   sink           (child.ts sink) bare dgram receiver that only counts: the raw ceiling
-//   router         the built CLI, `node dist/src/cli/main.js serve`, one fresh one per phase
+//   serve          phases 2 and 3: the built CLI, `node dist/src/cli/main.js serve` (router +
+//                  traffic controller in one process), tail clients on its traffic controller
+//   router         the built CLI, `main.js router`, one fresh one per phase (memory, fan-out, drains)
 //   tails          (child.ts tails) websocket tail clients (the `ws` package)
 //   agent phase    (child.ts dea) the DEA simulator as a library, one depot per trial, in a temp dir;
-//                  the agent as the built CLI (`main.js agent`); a router (`serve`); and
+//                  the agent as the built CLI (`main.js agent`); a router (`main.js router`); and
 //                  (child.ts agentTails) one websocket tail client per app
 //   drains phase   syslog-ng (the receiver at the far end of every drain), a router with drain
 //                  bindings, and rsyslog (the baseline forwarder, fetched with apt-get download
@@ -19,7 +23,9 @@
 // measured in the same run. Every loop is bounded in count and in time, and a hard limit ends
 // the whole run. Only the children started here are ever killed, by their PIDs.
 //
-// Knobs (environment): BENCH_AGENT_BATCH_BYTES (the agent's agent.batchBytes; 0: no batching), BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,agent,drains,fanin,
+// Knobs (environment): BENCH_SENDER=node (the node sender even when the C one compiles),
+// BENCH_ROUTER_WORKERS (LOGGREGATOR_ROUTER_WORKERS of every router, default auto), BENCH_SCALING=0
+// (no single-worker searches), BENCH_HARD_LIMIT_MS (default 720000), BENCH_AGENT_BATCH_BYTES (the agent's agent.batchBytes; 0: no batching), BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,agent,drains,fanin,
 // BENCH_PROFILE=1 (router, traffic controller and agent children run with --cpu-prof; profiles in BENCH_PROFILE_DIR, default
 // /tmp/loggregator-bench-profiles; summarise with `node dist/bench/profileSummary.js FILE`),
 // BENCH_ROUTER_CLI=path/to/main.js (run another build of the router, e.g. to compare a change),
@@ -44,8 +50,10 @@ import {
   LAG_LIMIT_MS,
   Metrics,
   PROFILE_DIR,
+  ROUTER_WORKERS,
   RouterChild,
   Search,
+  ServeChild,
   TRIAL_MS,
   Trial,
   awaitLogEntry,
@@ -67,7 +75,9 @@ import {
   settle,
   sleep,
   startRouterChild,
+  startServeChild,
   stopChild,
+  stopServeChild,
   sumSeries,
   track,
   trialCount,
@@ -75,15 +85,25 @@ import {
   verdict,
 } from './harness';
 import { FanInResults, fanInRows, phaseFanIn } from './fanIn';
+import { chooseSender } from './cSender';
 import { CounterStats, Expect, LineCounter, SyslogReceiver, freeTcpPorts, freeUdpPort, obtainRsyslog, startRsyslog, startSyslogReceiver, syslogNgPath, writeBindings } from './drains';
 
-const HARD_LIMIT_MS = Number(process.env.BENCH_HARD_LIMIT_MS ?? 540_000);
+const HARD_LIMIT_MS = Number(process.env.BENCH_HARD_LIMIT_MS ?? 720_000);
 const PHASES = (process.env.BENCH_ONLY ?? 'ceiling,ingest,latency,memory,fanout,agent,drains,fanin').split(',');
 
 const TARGET_INGEST_RATIO = 0.5;
 const TARGET_P99_MS = 5;
 const TARGET_MEMORY_RATIO = 2;
 const LATENCY_RATE = 10_000;
+/** Trials of phase 3 on each path; the verdict is on the median of their p99s. */
+const LATENCY_TRIALS = 5;
+/** Searches stop starting trials after this long (a trial in progress finishes). */
+const CEILING_SEARCH_MS = 40_000;
+const INGEST_TC_MS = 35_000;
+const INGEST_DIRECT_MS = 20_000;
+const INGEST_ONE_WORKER_MS = 25_000;
+/** BENCH_SCALING=0 leaves out the single-worker searches of the scaling table. */
+const SCALING = process.env.BENCH_SCALING !== '0';
 const MEMORY_APPS = 10_000;
 const MEMORY_LINES_PER_APP = 100;
 const FANOUT_CLIENTS = 100;
@@ -113,10 +133,22 @@ interface RouterTrial extends Trial {
   readonly framesPerSec: number;
 }
 
+/** Phase 2's searches: through the traffic controller (the headline), and from the router of the same `serve` directly. */
+interface IngestResults {
+  /** LOGGREGATOR_ROUTER_WORKERS of the `serve` measured: ROUTER_WORKERS. */
+  workers: string;
+  tc?: Search;
+  direct?: Search;
+  /** The scaling table's other side: through the TC with LOGGREGATOR_ROUTER_WORKERS=1. */
+  tcOneWorker?: Search;
+  errors: string[];
+}
+
 interface Results {
   ceiling?: Search & { recvBufferBytes: number };
-  ingest?: Search;
-  latency?: RouterTrial;
+  ingest?: IngestResults;
+  /** Phase 3: LATENCY_TRIALS trials each through the TC and directly, interleaved. */
+  latency?: { tc: RouterTrial[]; direct: RouterTrial[] };
   memory?: {
     idleRss: number;
     fullRss: number;
@@ -133,7 +165,7 @@ interface Results {
   };
   fanout?: Search;
   agent?: {
-    /** Router ingest with one tail client from phase (2) of this run, lines/s (undefined if it did not run). */
+    /** Router ingest with one tail client on the router directly, from phase (2) of this run, lines/s (undefined if it did not run). */
     baseline?: number;
     setups: { setup: AgentSetup; search: Search }[];
   };
@@ -141,6 +173,8 @@ interface Results {
     /** Keyed by DrainSetup.key; `error` when the setup could not run (e.g. no rsyslog, no drains in the router). */
     setups: Partial<Record<DrainKey, { label: string; search?: Search; error?: string }>>;
     rsyslog: string;
+    /** imudp worker threads rsyslog ran with. */
+    rsyslogThreads: number;
     seconds: number;
   };
   fanin?: FanInResults;
@@ -157,7 +191,6 @@ async function phaseCeiling(sender: ChildRpc, results: Results): Promise<void> {
       const before = (await count()).count;
       const rcvbuf0 = udpRcvbufErrors();
       const cpu0 = cpuSeconds(sinkRpc.proc.pid);
-      const scpu0 = cpuSeconds(sender.proc.pid);
       const r = await send(sender, sendArgs(port, rate, 'bench-ceiling'));
       let last = await count();
       await settle(
@@ -173,7 +206,6 @@ async function phaseCeiling(sender: ChildRpc, results: Results): Promise<void> {
       const lossless = received === r.sent;
       const lagMs = lossless ? (last.lastRecvNs - r.lastSendNs) / 1e6 : NaN;
       const cpu = cpuSeconds(sinkRpc.proc.pid) - cpu0;
-      const scpu = cpuSeconds(sender.proc.pid) - scpu0;
       const cpuUsPerLine = (cpu * 1e6) / Math.max(1, received);
       return {
         target: rate,
@@ -186,33 +218,107 @@ async function phaseCeiling(sender: ChildRpc, results: Results): Promise<void> {
         senderLimited: r.achievedRate < rate * 0.9,
         cpuUsPerLine,
         detail:
-          `cpu/line: receiver ${fmt(cpuUsPerLine, 1)} µs, sender ${fmt((scpu * 1e6) / Math.max(1, r.sent), 1)} µs; ` +
+          `cpu/line: receiver ${fmt(cpuUsPerLine, 1)} µs, sender ${fmt((r.cpuMs * 1e3) / Math.max(1, r.sent), 1)} µs; ` +
           `receiver busy ${pct(cpu / (r.elapsedMs / 1000))} of the send time; rcvbuf drops +${udpRcvbufErrors() - rcvbuf0}`,
       };
     };
-    const s = await search('ceiling', trial, 20_000, 12);
+    const s = await search('ceiling', trial, 20_000, 12, Date.now() + CEILING_SEARCH_MS);
     results.ceiling = { ...s, recvBufferBytes };
   } finally {
     await stopChild(sinkRpc.proc);
   }
 }
 
+/** Where the tail clients of phases 2 and 3 read: a `serve`'s traffic controller (with its token) or its router directly. */
+interface TailPath {
+  readonly key: 'tc' | 'direct';
+  readonly label: string;
+  readonly serve: ServeChild;
+  readonly url: (app: string) => string;
+  readonly headers?: Record<string, string>;
+}
+
+const throughTc = (s: ServeChild): TailPath => ({
+  key: 'tc',
+  label: 'through the traffic controller',
+  serve: s,
+  url: app => `ws://127.0.0.1:${s.tcPort}/tail?app=${app}`,
+  headers: { Authorization: `Bearer ${s.token}` },
+});
+const directTo = (s: ServeChild): TailPath => ({
+  key: 'direct',
+  label: 'from the router directly',
+  serve: s,
+  url: app => `ws://127.0.0.1:${s.httpPort}/tail?app=${app}`,
+});
+
+/**
+ * One app's tail clients, connected once and kept for a series of trials (as a user keeps
+ * `logs APP` open); each trial and probe uses its own range of seqs, so a late line is never
+ * counted twice.
+ */
+interface TailSession {
+  readonly path: TailPath;
+  readonly app: string;
+  readonly clients: number;
+  nextSeq: number;
+}
+
+/**
+ * Connects the session's clients and sends 20 lines at a time until a batch reaches every
+ * client (the traffic controller subscribes to the router after the client's upgrade: lines
+ * sent before that are not seen); throws when that takes over 10 s.
+ */
+async function openSession(session: TailSession, sender: ChildRpc, tails: ChildRpc): Promise<void> {
+  const { path: p, app, clients } = session;
+  await tails.call('connect', { url: p.url(app), n: clients, timeoutMs: 10_000, headers: p.headers }, 20_000);
+  const until = Date.now() + 10_000;
+  let st: TailStats | undefined;
+  for (let attempt = 0; attempt < 40 && Date.now() < until; attempt++) {
+    const seqBase = session.nextSeq;
+    session.nextSeq += 1020;
+    await tails.call('arm', { expected: 20, seqBase, recordLatency: false }, 5000);
+    await send(sender, { port: p.serve.udpPort, rate: 2000, count: 20, appPrefix: app, appCount: 1, seqStart: seqBase, maxMs: 2000 });
+    await settle(
+      async () => {
+        st = await tails.call<TailStats>('stats', null, 5000);
+        return st.complete;
+      },
+      clients,
+      300,
+      Math.max(0, Math.min(1500, until - Date.now())),
+    );
+    if (st?.complete === clients) return;
+  }
+  throw new Error(`${p.label}: after 10 s of probing the fewest probe lines a client got was ${st?.minDistinct ?? 0}/20 (${st?.open ?? 0}/${clients} open)`);
+}
+
+/**
+ * One trial: `count` lines of the session's app at `rate` into the router's UDP port; it passes
+ * when every client got every line, with no notice, the last line and 99% of lines ≤ LAG_LIMIT_MS
+ * after they were sent. "achieved" is the sender's rate, as in phase 1. A session whose clients
+ * were closed (e.g. by the traffic controller) is opened again first.
+ */
 async function routerTrial(
   router: RouterChild,
   sender: ChildRpc,
   tails: ChildRpc,
   rate: number,
-  clients: number,
-  app: string,
+  session: TailSession,
   count = trialCount(rate),
+  tcBase?: string,
 ): Promise<RouterTrial> {
-  await tails.call('connect', { url: `ws://127.0.0.1:${router.httpPort}/tail?app=${app}`, n: clients, timeoutMs: 10_000 }, 20_000);
-  await tails.call('arm', { expected: count, seqBase: 0, recordLatency: true }, 5000);
-  const m0 = await fetchMetrics(router);
+  const clients = session.clients;
+  if ((await tails.call<TailStats>('stats', null, 5000)).open < clients) await openSession(session, sender, tails);
+  const seqBase = session.nextSeq;
+  session.nextSeq += count + 1000;
+  await tails.call('arm', { expected: count, seqBase, recordLatency: true }, 5000);
+  const tcMetrics = () => (tcBase ? fetchMetrics({ base: tcBase }).catch(() => undefined) : Promise.resolve(undefined));
+  const [m0, tc0] = await Promise.all([fetchMetrics(router), tcMetrics()]);
   const rcvbuf0 = udpRcvbufErrors();
   const cpu0 = cpuSeconds(router.pid);
   const tcpu0 = cpuSeconds(tails.proc.pid);
-  const r = await send(sender, sendArgs(router.udpPort, rate, app, count));
+  const r = await send(sender, { ...sendArgs(router.udpPort, rate, session.app, count), seqStart: seqBase });
   let stats = await tails.call<TailStats>('stats', null, 5000);
   await settle(
     async () => {
@@ -225,11 +331,12 @@ async function routerTrial(
   );
   const cpu = cpuSeconds(router.pid) - cpu0;
   const tcpu = cpuSeconds(tails.proc.pid) - tcpu0;
-  const m1 = await fetchMetrics(router);
+  const [m1, tc1] = await Promise.all([fetchMetrics(router), tcMetrics()]);
   const latency = await tails.call<LatencySummary>('latency', null, 10_000);
   const delta = (key: string) => metric(m1, key) - metric(m0, key);
   const ingested = delta('loggregator_ingested_total');
   const tailDrops = delta('loggregator_dropped_total{reason="tail_slow_consumer"}');
+  const tcDrops = sumSeries(tc1, 'loggregator_tc_dropped_total{') - sumSeries(tc0, 'loggregator_tc_dropped_total{');
   const gcMs = ['minor', 'major', 'incremental', 'weakcb'].reduce((sum, kind) => sum + (delta(`nodejs_gc_duration_seconds_sum{kind="${kind}"}`) || 0) * 1000, 0);
   const loopLagMaxMs = metric(m1, 'nodejs_eventloop_lag_max_seconds') * 1000; // reset at every scrape: this trial's
   const framesPerSec = stats.lastRecvNs > stats.firstRecvNs ? stats.totalFrames / ((stats.lastRecvNs - stats.firstRecvNs) / 1e9) : NaN;
@@ -237,6 +344,7 @@ async function routerTrial(
   // Per line ingested with one client; per frame delivered (line × client) with several.
   const cpuUsPerLine = (cpu * 1e6) / Math.max(1, ingested * clients);
   const per = clients > 1 ? 'frame' : 'line';
+  const who = tcBase ? 'serve (router + TC)' : 'router';
   // Behind by: the later of the last line's arrival and the 99th-percentile line's latency.
   const lagMs = lossless ? Math.max((stats.lastRecvNs - r.lastSendNs) / 1e6, latency.p99) : NaN;
   const fanoutDetail = clients > 1 ? `clients complete ${stats.complete}/${clients}, ${fmt(framesPerSec)} frames/s, ` : '';
@@ -252,39 +360,120 @@ async function routerTrial(
     cpuUsPerLine,
     detail:
       `${fanoutDetail}latency p50 ${fmt(latency.p50, 1)} p99 ${fmt(latency.p99, 1)} ms; ingested ${fmt(ingested)}, rcvbuf drops +${udpRcvbufErrors() - rcvbuf0}, ` +
-      `tail drops ${fmt(tailDrops)}; cpu/${per}: router ${fmt(cpuUsPerLine, 1)} µs, tails ${fmt((tcpu * 1e6) / Math.max(1, ingested * clients), 1)} µs; ` +
-      `router busy ${pct(cpu / (r.elapsedMs / 1000))} of the send time (loop lag max ${fmt(loopLagMaxMs)} ms, gc ${fmt(gcMs)} ms)`,
+      `tail drops ${fmt(tailDrops)}${tcBase ? `, TC drops ${fmt(tcDrops)}` : ''}${stats.notices ? `, ${fmt(stats.notices)} NOTICES` : ''}; ` +
+      `cpu/${per}: ${who} ${fmt(cpuUsPerLine, 1)} µs, tails ${fmt((tcpu * 1e6) / Math.max(1, ingested * clients), 1)} µs, ` +
+      `sender ${fmt((r.cpuMs * 1e3) / Math.max(1, r.sent), 1)} µs; ` +
+      `${who} busy ${pct(cpu / (r.elapsedMs / 1000))} of the send time (loop lag max ${fmt(loopLagMaxMs)} ms, gc ${fmt(gcMs)} ms)`,
     stats,
     latency,
     framesPerSec,
   };
 }
 
+/** A search over one tail path of a `serve`: one session for all its trials. */
+async function ingestSearch(label: string, p: TailPath, sender: ChildRpc, tails: ChildRpc, untilMs: number): Promise<Search> {
+  const session: TailSession = { path: p, app: `ingest-${p.key}`, clients: 1, nextSeq: 1_000_000 };
+  await openSession(session, sender, tails);
+  const tcBase = p.key === 'tc' ? p.serve.tcBase : undefined;
+  return search(label, rate => routerTrial(p.serve, sender, tails, rate, session, trialCount(rate), tcBase), 10_000, 12, untilMs);
+}
+
+function sayIngest(label: string, s: Search, ceiling: number | undefined): void {
+  say(
+    `  → ${label}: ${s.best ? `${fmt(s.best.achieved)} lines/s` : 'no passing rate'}` +
+      `${s.senderLimited ? ' (sender-limited: a lower bound)' : s.lowestFail ? ` (fails at ~${fmt(s.lowestFail)}/s)` : ''}` +
+      `${s.best && ceiling ? ` = ${fmt(s.best.achieved / ceiling, 2)} × the raw ceiling (1)` : ''}`,
+  );
+}
+
 async function phaseIngest(sender: ChildRpc, tails: ChildRpc, results: Results): Promise<void> {
-  phaseHeader('(2) router ingest while one websocket tail client receives every line (router, sender, tails: separate processes)');
-  const router = await startRouterChild('ingest');
+  phaseHeader(
+    `(2) ingest while one websocket tail client receives every line: \`serve\` (router + traffic controller, one process, ` +
+      `LOGGREGATOR_ROUTER_WORKERS=${ROUTER_WORKERS}), the client on the traffic controller with a bearer token; sender, serve, tails: separate processes`,
+  );
+  const res: IngestResults = (results.ingest = { workers: ROUTER_WORKERS, errors: [] });
+  const ceiling = results.ceiling?.best?.achieved;
+  const start = Date.now();
+  const attempt = async (what: string, f: () => Promise<void>) => {
+    try {
+      await f();
+    } catch (err) {
+      const why = `${what}: ${(err as Error).message.split('\n')[0]}`;
+      res.errors.push(why);
+      say(`  NOT MEASURED: ${why}`);
+    }
+  };
+  let serve: ServeChild | undefined;
   try {
-    let n = 0;
-    results.ingest = await search('router ', rate => routerTrial(router, sender, tails, rate, 1, `ingest-${++n}`), 10_000, 12);
+    serve = await startServeChild('ingest');
+    const s = serve;
+    say(`  serve pid ${s.pid}: router udp :${s.udpPort} http :${s.httpPort}, traffic controller :${s.tcPort}`);
+    await attempt('through the TC', async () => {
+      res.tc = await ingestSearch('ingest TC    ', throughTc(s), sender, tails, start + INGEST_TC_MS);
+      sayIngest(`through the traffic controller (workers ${ROUTER_WORKERS})`, res.tc, ceiling);
+    });
+    await attempt('from the router directly', async () => {
+      res.direct = await ingestSearch('ingest direct', directTo(s), sender, tails, start + INGEST_TC_MS + INGEST_DIRECT_MS);
+      sayIngest(`from the router directly (same serve)`, res.direct, ceiling);
+    });
   } finally {
     await tails.call('close', null, 10_000).catch(() => undefined);
-    await stopChild(router.proc, 8000);
+    if (serve) await stopServeChild(serve);
+  }
+  if (!SCALING) return;
+  if (ROUTER_WORKERS === '1') {
+    say('  the scaling search (LOGGREGATOR_ROUTER_WORKERS=1) is the search above: BENCH_ROUTER_WORKERS=1');
+    return;
+  }
+  serve = undefined;
+  try {
+    await attempt('through the TC with 1 worker', async () => {
+      serve = await startServeChild('ingest-1w', { LOGGREGATOR_ROUTER_WORKERS: '1' });
+      const s: ServeChild = serve;
+      say(`  scaling: the same through the traffic controller with LOGGREGATOR_ROUTER_WORKERS=1 (serve pid ${s.pid}):`);
+      res.tcOneWorker = await ingestSearch('ingest TC 1w ', throughTc(s), sender, tails, Date.now() + INGEST_ONE_WORKER_MS);
+      sayIngest('through the traffic controller (workers 1)', res.tcOneWorker, ceiling);
+    });
+  } finally {
+    await tails.call('close', null, 10_000).catch(() => undefined);
+    if (serve) await stopServeChild(serve);
   }
 }
 
-async function phaseLatency(sender: ChildRpc, tails: ChildRpc, results: Results): Promise<void> {
-  phaseHeader(`(3) ingest→tail latency at ${fmt(LATENCY_RATE)} lines/s (send time in each message; both ends read CLOCK_MONOTONIC)`);
-  const router = await startRouterChild('latency');
+async function phaseLatency(sender: ChildRpc, results: Results): Promise<void> {
+  phaseHeader(
+    `(3) ingest→tail latency at ${fmt(LATENCY_RATE)} lines/s through the traffic controller of \`serve\`, ${LATENCY_TRIALS} trials of ${fmt(TRIAL_MS)} ms, each its own p99 ` +
+      `(send time in each message; both ends read CLOCK_MONOTONIC); interleaved with as many from its router directly`,
+  );
+  const serve = await startServeChild('latency');
+  // One tails child per path, so both sessions stay open and their trials can alternate.
+  const tails = { tc: await forkHelper('tails'), direct: await forkHelper('tails') };
+  const res: NonNullable<Results['latency']> = (results.latency = { tc: [], direct: [] });
   try {
-    printTrial('warm-up', await routerTrial(router, sender, tails, LATENCY_RATE, 1, 'latency-warmup', LATENCY_RATE));
-    const t = await routerTrial(router, sender, tails, LATENCY_RATE, 1, 'latency', LATENCY_RATE * 3);
-    printTrial('measured', t);
-    const l = t.latency;
-    say(`  latency ms over ${fmt(l.n)} lines: p50 ${fmt(l.p50, 3)}  p90 ${fmt(l.p90, 3)}  p99 ${fmt(l.p99, 3)}  p99.9 ${fmt(l.p999, 3)}  max ${fmt(l.max, 3)}`);
-    results.latency = t;
+    const paths = [throughTc(serve), directTo(serve)];
+    const sessions = paths.map(p => ({ path: p, app: `latency-${p.key}`, clients: 1, nextSeq: 1_000_000 }) satisfies TailSession);
+    for (const s of sessions) await openSession(s, sender, tails[s.path.key]);
+    const trial = (s: TailSession, count: number) =>
+      routerTrial(serve, sender, tails[s.path.key], LATENCY_RATE, s, count, s.path.key === 'tc' ? serve.tcBase : undefined);
+    for (const s of sessions) printTrial(`${s.path.key.padEnd(6)} warm-up`, await trial(s, LATENCY_RATE));
+    for (let i = 0; i < LATENCY_TRIALS; i++) {
+      for (const s of sessions) {
+        const t = await trial(s, trialCount(LATENCY_RATE));
+        printTrial(`${s.path.key.padEnd(6)} ${i + 1}/${LATENCY_TRIALS}`, t);
+        res[s.path.key].push(t);
+      }
+    }
+    for (const s of sessions) {
+      const ts = res[s.path.key];
+      say(
+        `  ${s.path.label}: p99 of each trial ${ts.map(t => fmt(t.latency.p99, 2)).join(', ')} ms → median ${fmt(median(ts.map(t => t.latency.p99)), 2)} ms; ` +
+          `p50 median ${fmt(median(ts.map(t => t.latency.p50)), 2)} ms, max ${fmt(Math.max(...ts.map(t => t.latency.max)), 1)} ms` +
+          `${ts.every(t => t.lossless) ? '' : `; ${ts.filter(t => !t.lossless).length} trial(s) LOST LINES`}`,
+      );
+    }
   } finally {
-    await tails.call('close', null, 10_000).catch(() => undefined);
-    await stopChild(router.proc, 8000);
+    await Promise.all(Object.values(tails).map(t => t.call('close', null, 10_000).catch(() => undefined)));
+    await Promise.all([...Object.values(tails).map(t => stopChild(t.proc)), stopServeChild(serve)]);
   }
 }
 
@@ -403,7 +592,13 @@ async function phaseFanout(sender: ChildRpc, tails: ChildRpc, results: Results):
   const router = await startRouterChild('fanout');
   try {
     let n = 0;
-    results.fanout = await search('fanout ', rate => routerTrial(router, sender, tails, rate, FANOUT_CLIENTS, `fanout-${++n}`), 200, 9);
+    // A new app and new clients per trial (on the router directly: subscribed once the upgrade is done).
+    const trial = async (rate: number) => {
+      const session: TailSession = { path: { key: 'direct', label: 'router', serve: router as ServeChild, url: app => `ws://127.0.0.1:${router.httpPort}/tail?app=${app}` }, app: `fanout-${++n}`, clients: FANOUT_CLIENTS, nextSeq: 0 };
+      await tails.call('connect', { url: session.path.url(session.app), n: FANOUT_CLIENTS, timeoutMs: 10_000 }, 20_000);
+      return routerTrial(router, sender, tails, rate, session);
+    };
+    results.fanout = await search('fanout ', trial, 200, 9);
   } finally {
     await tails.call('close', null, 10_000).catch(() => undefined);
     await stopChild(router.proc, 8000);
@@ -650,7 +845,7 @@ async function phaseAgent(results: Results): Promise<void> {
   );
   const phaseStart = Date.now();
   const dir = mkdtempSync(path.join(tmpdir(), 'lgb-'));
-  const baseline = results.ingest?.best?.achieved;
+  const baseline = results.ingest?.direct?.best?.achieved;
   results.agent = { baseline, setups: [] };
   let router: RouterChild | undefined;
   let agent: AgentChild | undefined;
@@ -661,7 +856,7 @@ async function phaseAgent(results: Results): Promise<void> {
     agent = await startAgentChild('bench', path.join(dir, 'instances.json'), router.udpPort);
     say(
       `  depot ${dir}; rate = lines/s in all (stdout, plus a tenth of that on stderr, over every instance); ` +
-        `router ingest baseline from (2): ${baseline ? `${fmt(baseline)} lines/s` : 'n/a (phase 2 did not run)'} ` +
+        `router ingest baseline from (2), tail client on the router directly as here: ${baseline ? `${fmt(baseline)} lines/s` : 'n/a (phase 2 did not run)'} ` +
         `(of ${MESSAGE_BYTES}-byte lines; the simulator's, "sim-app-1/0 out 123", are ~20 bytes and cost the router less: the ratio can exceed 1)`,
     );
     for (const [i, setup] of AGENT_SETUPS.entries()) {
@@ -701,11 +896,17 @@ const DRAIN_APPS = 100;
 const DRAIN_MAX_LINES = 200_000;
 /** Searches of the drains phase stop starting trials after this long (a trial in progress finishes). */
 const DRAINS_SEARCH_MS = 72_000;
+/** The single-worker search of the scaling table (router → 1 drain), after those. */
+const DRAINS_ONE_WORKER_MS = 24_000;
 /** How long a router setup waits for its first line through the drain(s) before it is given up. */
 const DRAIN_PROBE_MS = 10_000;
 const TARGET_DRAIN_RATIO = 1;
+/** rsyslog's imudp worker threads: as many cores as the router gets with LOGGREGATOR_ROUTER_WORKERS=auto. */
+const RSYSLOG_THREADS = Math.max(1, cpus().length);
 
-type DrainKey = 'one' | 'rsyslog' | 'hundred';
+type DrainKey = 'one' | 'rsyslog' | 'hundred' | 'oneW1';
+/** (7b) must reach this share of (7a): 100 drains cost little more per line than one. */
+const TARGET_HUNDRED_RATIO = 0.8;
 
 /** One thing that forwards UDP-in lines to the syslog-ng receiver: the router (1 or 100 drains) or rsyslog. */
 interface DrainSetup {
@@ -755,7 +956,7 @@ async function drainTrial(rig: DrainRig, setup: DrainSetup, rate: number): Promi
   rig.counter.arm(seqBase, count, setup.expect);
   const m0 = await setup.metrics?.();
   const rcvbuf0 = udpRcvbufErrors();
-  const cpu0 = { fwd: cpuSeconds(setup.pid), recv: cpuSeconds(rig.receiver.pid), send: cpuSeconds(rig.sender.proc.pid) };
+  const cpu0 = { fwd: cpuSeconds(setup.pid), recv: cpuSeconds(rig.receiver.pid) };
   const r = await send(rig.sender, {
     ...sendArgs(setup.udpPort, rate, setup.appPrefix, count),
     appCount: setup.appCount,
@@ -772,7 +973,7 @@ async function drainTrial(rig: DrainRig, setup: DrainSetup, rate: number): Promi
     500,
     8000,
   );
-  const cpu = { fwd: cpuSeconds(setup.pid) - cpu0.fwd, recv: cpuSeconds(rig.receiver.pid) - cpu0.recv, send: cpuSeconds(rig.sender.proc.pid) - cpu0.send };
+  const cpu = { fwd: cpuSeconds(setup.pid) - cpu0.fwd, recv: cpuSeconds(rig.receiver.pid) - cpu0.recv };
   st = rig.counter.stats();
   rig.counter.disarm();
   const m1 = await setup.metrics?.();
@@ -781,13 +982,12 @@ async function drainTrial(rig: DrainRig, setup: DrainSetup, rate: number): Promi
   // that is the sender's limit, and the trial still says whether what it sent got through).
   const lossless = r.sent > 0 && st.distinct === r.sent && st.misrouted === 0;
   const lagMs = lossless ? (st.lastNewNs - r.lastSendNs) / 1e6 : NaN;
-  const firstSendNs = r.lastSendNs - r.elapsedMs * 1e6;
-  const deliveredSeconds = (st.lastNewNs - firstSendNs) / 1e9;
+  const deliveredSeconds = (st.lastNewNs - r.firstSendNs) / 1e9;
   const delivered = st.distinct > 0 && deliveredSeconds > 0 ? st.distinct / deliveredSeconds : 0;
   const got = Math.max(1, st.distinct);
   const fwdUsPerLine = (cpu.fwd * 1e6) / got;
   const receiverUsPerLine = (cpu.recv * 1e6) / got;
-  const senderUsPerLine = (cpu.send * 1e6) / Math.max(1, r.sent);
+  const senderUsPerLine = (r.cpuMs * 1e3) / Math.max(1, r.sent);
   const span = Math.max(deliveredSeconds, r.elapsedMs / 1000);
   const who = setup.key === 'rsyslog' ? 'rsyslog' : 'router';
   const routerDetail = setup.metrics
@@ -854,10 +1054,10 @@ async function phaseDrains(sender: ChildRpc, results: Results): Promise<void> {
     `(7) drains: sender (child) → UDP → router (built CLI) or rsyslog → TCP, RFC 6587 octet-counted RFC 5424 → syslog-ng → file (read here)`,
   );
   const phaseStart = Date.now();
-  const res: NonNullable<Results['drains']> = (results.drains = { setups: {}, rsyslog: 'not tried', seconds: NaN });
+  const res: NonNullable<Results['drains']> = (results.drains = { setups: {}, rsyslog: 'not tried', rsyslogThreads: RSYSLOG_THREADS, seconds: NaN });
   if (!syslogNgPath()) {
     const why = 'syslog-ng is not installed (apt-get install -y syslog-ng-core): no receiver for the drains';
-    for (const key of ['one', 'rsyslog', 'hundred'] as const) res.setups[key] = { label: key, error: why };
+    for (const key of ['one', 'rsyslog', 'hundred', 'oneW1'] as const) res.setups[key] = { label: key, error: why };
     say(`  drains phase not run: ${why}`);
     return;
   }
@@ -905,7 +1105,7 @@ async function phaseDrains(sender: ChildRpc, results: Results): Promise<void> {
     // The baseline: rsyslog, if it could be fetched and starts.
     const rsLabel = 'rsyslog → 1 drain (baseline)';
     const rsUdpPort = await freeUdpPort();
-    const rsChild = rs.ok ? await startRsyslog(rs.rsyslog, path.join(dir, 'rsyslog'), rsUdpPort, rsPort, track).catch((err: Error) => err) : undefined;
+    const rsChild = rs.ok ? await startRsyslog(rs.rsyslog, path.join(dir, 'rsyslog'), rsUdpPort, rsPort, track, RSYSLOG_THREADS).catch((err: Error) => err) : undefined;
     if (!rs.ok || !rsChild || rsChild instanceof Error) {
       const why = !rs.ok ? rs.reason : `it did not start: ${(rsChild as Error).message.split('\n').slice(0, 4).join(' | ')}`;
       res.rsyslog = `unavailable: ${why}`;
@@ -926,7 +1126,7 @@ async function phaseDrains(sender: ChildRpc, results: Results): Promise<void> {
         start: 10_000,
       });
       say(
-        `  baseline: ${res.rsyslog}; imudp (rcvbuf 8 MiB) → omfwd TCP_Framing="octet-counted", RFC 5424 template; ` +
+        `  baseline: ${res.rsyslog}; imudp with threads="${RSYSLOG_THREADS}" (one per CPU, as many as the router's workers with "auto"; rcvbuf 8 MiB) → omfwd TCP_Framing="octet-counted", RFC 5424 template; ` +
           `its input is the same ${MESSAGE_BYTES}-byte message as an RFC 5424 line, one per datagram (${new Rfc5424Template('rsyslog-one').bytes.length} bytes; ` +
             `the router's JSON envelope: ${new DatagramTemplate('drain-one').bytes.length} bytes)`,
       );
@@ -946,12 +1146,11 @@ async function phaseDrains(sender: ChildRpc, results: Results): Promise<void> {
     say(`  router (pid ${router.pid}) with ${1 + DRAIN_APPS} bindings in ${path.join(dataDir, 'bindings.json')}; rate = lines/s offered in all (over every app)`);
 
     let routerDrainsMissing: string | undefined;
-    for (const [i, setup] of setups.entries()) {
-      const until = phaseStart + (DRAINS_SEARCH_MS * (i + 1)) / setups.length;
+    const measure = async (setup: DrainSetup, routerLog: readonly string[], until: number) => {
       if (setup.metrics && routerDrainsMissing) {
         res.setups[setup.key] = { label: setup.label, error: routerDrainsMissing };
         say(`  ${setup.label}: skipped (${routerDrainsMissing})`);
-        continue;
+        return;
       }
       const probeError = await drainProbe(rig, setup, setup.metrics ? DRAIN_PROBE_MS : 5000);
       if (probeError) {
@@ -959,8 +1158,8 @@ async function phaseDrains(sender: ChildRpc, results: Results): Promise<void> {
         if (setup.metrics) routerDrainsMissing = 'the router delivered nothing to its drains';
         res.setups[setup.key] = { label: setup.label, error: why };
         say(`  ${setup.label}: NOT MEASURED: ${why}`);
-        if (setup.metrics) say(`    router log (last lines): ${router.log.slice(-5).join(' | ')}`);
-        continue;
+        if (setup.metrics) say(`    router log (last lines): ${routerLog.slice(-5).join(' | ')}`);
+        return;
       }
       say(`  ${setup.label}:`);
       const s = await search(`drains ${setup.key.padEnd(7)}`, rate => drainTrial(rig, setup, rate), setup.start, 8, until);
@@ -971,6 +1170,20 @@ async function phaseDrains(sender: ChildRpc, results: Results): Promise<void> {
           `${s.senderLimited ? ' (sender-limited: a lower bound)' : s.lowestFail ? ` (fails at ~${fmt(s.lowestFail)}/s)` : ''}; ` +
           `medians over lossless trials: cpu/line ${setup.key === 'rsyslog' ? 'rsyslog' : 'router'} ${fmt(medianDrain(s, t => t.fwdUsPerLine), 1)} µs, ` +
           `syslog-ng ${fmt(medianDrain(s, t => t.receiverUsPerLine), 1)} µs`,
+      );
+    };
+    for (const [i, setup] of setups.entries()) await measure(setup, router.log, phaseStart + (DRAINS_SEARCH_MS * (i + 1)) / setups.length);
+
+    // The scaling table's other side: the same single drain through a router with one worker
+    // (same bindings file), alone on the host: the default router is stopped first.
+    if (SCALING && ROUTER_WORKERS !== '1') {
+      await stopChild(router.proc, 8000);
+      const one = (router = await startRouterChild('drains-1w', { LOGGREGATOR_DATA_DIR: dataDir, LOGGREGATOR_ROUTER_WORKERS: '1' }));
+      say(`  scaling: router (pid ${one.pid}) with LOGGREGATOR_ROUTER_WORKERS=1, the same bindings`);
+      await measure(
+        { ...setups[0], key: 'oneW1', label: 'router → 1 drain, LOGGREGATOR_ROUTER_WORKERS=1', udpPort: one.udpPort, pid: one.pid, metrics: () => fetchMetrics(one) },
+        one.log,
+        Date.now() + DRAINS_ONE_WORKER_MS,
       );
     }
     const one = res.setups.one?.search?.best?.achieved;
@@ -1037,40 +1250,62 @@ function summary(r: Results): void {
       '-',
     ]);
   }
+  const searchCell = (s: Search | undefined, why?: string) =>
+    !s
+      ? `not measured${why ? `: ${why}` : ''}`
+      : s.best
+        ? `${fmt(s.best.achieved)} lines/s${s.senderLimited ? ' (sender-limited: a lower bound)' : s.lowestFail ? ` (fails at ~${fmt(s.lowestFail)}/s)` : ''}`
+        : 'no passing rate found';
+  const cpuPerLine = (srch?: Search) => median((srch?.trials ?? []).filter(t => t.lossless).map(t => t.cpuUsPerLine));
   if (r.ingest) {
-    const v = r.ingest.best?.achieved ?? 0;
-    const ratio = ceiling ? v / ceiling : NaN;
+    const g = r.ingest;
+    const v = g.tc?.best?.achieved ?? 0;
+    const ratio = ceiling && g.tc ? v / ceiling : NaN;
     rows.push([
       '2',
-      'router ingest, 1 tail client gets every line',
-      `${fmt(v)} lines/s (fails at ~${fmt(r.ingest.lowestFail ?? NaN)}/s)`,
-      `${fmt(ratio, 2)} × (1)`,
+      `ingest through the traffic controller (\`serve\`, workers ${g.workers}), 1 tail client gets every line`,
+      searchCell(g.tc, g.errors[0]),
+      `${fmt(ratio, 3)} × (1)`,
       `≥ ${TARGET_INGEST_RATIO} × (1)`,
       Number.isFinite(ratio) ? (ratio >= TARGET_INGEST_RATIO ? 'PASS' : 'FAIL') : 'n/a',
     ]);
-  }
-  const cpuPerLine = (srch?: Search) => median((srch?.trials ?? []).filter(t => t.lossless).map(t => t.cpuUsPerLine));
-  if (r.ceiling && r.ingest) {
-    const sinkUs = cpuPerLine(r.ceiling);
-    const routerUs = cpuPerLine(r.ingest);
+    const d = g.direct?.best?.achieved;
     rows.push([
-      '2b',
-      'CPU per line (median of lossless trials)',
-      `router ${fmt(routerUs, 1)} µs (incl. its tail client's frame), bare receiver ${fmt(sinkUs, 1)} µs`,
-      `receiver/router ${fmt(sinkUs / routerUs, 2)}`,
+      '2a',
+      'the same, tail client on the router of that `serve` directly',
+      searchCell(g.direct),
+      [ceiling && d ? `${fmt(d / ceiling, 2)} × (1)` : '', d && v ? `(2) ÷ (2a) ${fmt(v / d, 2)}` : ''].filter(Boolean).join('; ') || 'n/a',
       '-',
       '-',
     ]);
+    if (r.ceiling) {
+      const sinkUs = cpuPerLine(r.ceiling);
+      rows.push([
+        '2b',
+        'CPU per line (median of lossless trials)',
+        `serve ${fmt(cpuPerLine(g.tc), 1)} µs through the TC, ${fmt(cpuPerLine(g.direct), 1)} µs direct (router + TC, one process; incl. the client's frame); bare receiver ${fmt(sinkUs, 1)} µs`,
+        `receiver/serve (TC) ${fmt(sinkUs / cpuPerLine(g.tc), 2)}`,
+        '-',
+        '-',
+      ]);
+    }
   }
   if (r.latency) {
-    const l = r.latency.latency;
+    const p99 = (ts: RouterTrial[]) => median(ts.map(t => t.latency.p99));
+    const cell = (ts: RouterTrial[]) =>
+      ts.length
+        ? `median p99 ${fmt(p99(ts), 2)} ms (trials: ${ts.map(t => fmt(t.latency.p99, 1)).join(', ')}), median p50 ${fmt(median(ts.map(t => t.latency.p50)), 2)} ms` +
+          `${ts.every(t => t.lossless) ? ', none lost' : `, LINES LOST in ${ts.filter(t => !t.lossless).length}`}`
+        : 'not measured';
+    const tc = r.latency.tc;
+    const ok = tc.length === LATENCY_TRIALS && tc.every(t => t.lossless) && p99(tc) <= TARGET_P99_MS;
     rows.push([
       '3',
-      `ingest→tail latency @ ${fmt(LATENCY_RATE)} lines/s`,
-      `p50 ${fmt(l.p50, 2)} ms, p99 ${fmt(l.p99, 2)} ms, max ${fmt(l.max, 1)} ms (${fmt(l.n)} lines${r.latency.lossless ? ', none lost' : ', LINES LOST'})`,
-      '-',
-      `p99 ≤ ${TARGET_P99_MS} ms`,
-      l.p99 <= TARGET_P99_MS && r.latency.lossless ? 'PASS' : 'FAIL',
+      `ingest→tail latency @ ${fmt(LATENCY_RATE)} lines/s through the TC, ${LATENCY_TRIALS} trials`,
+      cell(tc),
+      `direct: ${cell(r.latency.direct)}`,
+      `median p99 ≤ ${TARGET_P99_MS} ms`,
+      tc.length ? (ok ? 'PASS' : 'FAIL') : 'n/a',
     ]);
   }
   if (r.memory) {
@@ -1112,7 +1347,7 @@ function summary(r: Results): void {
           ? `${fmt(v)} lines/s (${fmt(best.perSocketRate)}/s per stdout socket)` +
             `${srch.senderLimited ? ' (simulator-limited: a lower bound)' : ` (fails at ~${fmt(srch.lowestFail ?? NaN)}/s)`}`
           : 'no passing rate found',
-        base ? `${fmt(v / base, 2)} × (2)` : '(2) n/a',
+        base ? `${fmt(v / base, 2)} × (2a)` : '(2a) n/a',
         '-',
         '-',
       ]);
@@ -1122,13 +1357,13 @@ function summary(r: Results): void {
       r.agent!.setups
         .map(({ setup, search: srch }) => `${setup.key} inst ${fmt(srch.best ? f(srch.best as AgentTrial) / 10 : NaN, 2)} s`)
         .join(', ');
-    const routerUs = r.ingest ? cpuPerLine(r.ingest) : NaN;
+    const routerUs = cpuPerLine(r.ingest?.direct);
     const ratios = r.agent.setups.map(({ search: srch }) => fmt(srch.best ? (srch.best as AgentTrial).agentUsPerLine / routerUs : NaN, 2)).join(', ');
     rows.push([
       `6${'abcdefgh'[r.agent.setups.length]}`,
       'agent CPU per 100k lines read, at the rates above',
       `${at(t => t.agentUsPerLine)} (simulator per 100k written: ${at(t => t.simUsPerLine)})`,
-      r.ingest ? `router in (2): ${fmt(routerUs / 10, 2)} s; agent/router ${ratios}` : '(2) n/a',
+      r.ingest?.direct ? `serve in (2a): ${fmt(routerUs / 10, 2)} s; agent/serve ${ratios}` : '(2a) n/a',
       '-',
       '-',
     ]);
@@ -1153,20 +1388,21 @@ function summary(r: Results): void {
       '7a',
       'router → 1 syslog drain (TCP, octet-counted RFC 5424), every line',
       cell('one'),
-      Number.isFinite(ratio) ? `${fmt(ratio, 2)} × rsyslog (7c)${row('rsyslog')?.search?.senderLimited ? ' (an upper bound)' : ''}` : '(7c) n/a',
+      Number.isFinite(ratio) ? `${fmt(ratio, 3)} × rsyslog (7c)${row('rsyslog')?.search?.senderLimited ? ' (an upper bound)' : ''}` : '(7c) n/a',
       `≥ ${fmt(TARGET_DRAIN_RATIO, 1)} × (7c)`,
       Number.isFinite(ratio) ? (ratio >= TARGET_DRAIN_RATIO ? 'PASS' : 'FAIL') : 'n/a',
     ]);
     const hundred = rateOf('hundred');
+    const hundredRatio = one && hundred ? hundred / one : NaN;
     rows.push([
       '7b',
       `router → ${DRAIN_APPS} drains (${DRAIN_APPS} apps, own drain each), every line`,
       cell('hundred'),
-      [one && hundred ? `${fmt(hundred / one, 2)} × (7a)` : '(7a) n/a', base && hundred ? `${fmt(hundred / base, 2)} × (7c)` : ''].filter(Boolean).join('; '),
-      '-',
-      '-',
+      [Number.isFinite(hundredRatio) ? `${fmt(hundredRatio, 3)} × (7a)` : '(7a) n/a', base && hundred ? `${fmt(hundred / base, 2)} × (7c)` : ''].filter(Boolean).join('; '),
+      `≥ ${fmt(TARGET_HUNDRED_RATIO, 1)} × (7a)`,
+      Number.isFinite(hundredRatio) ? (hundredRatio >= TARGET_HUNDRED_RATIO ? 'PASS' : 'FAIL') : 'n/a',
     ]);
-    rows.push(['7c', 'rsyslog imudp → omfwd 1 drain (same receiver), every line', cell('rsyslog'), 'baseline 1.00', '-', '-']);
+    rows.push(['7c', `rsyslog imudp (threads="${d.rsyslogThreads}") → omfwd 1 drain (same receiver), every line`, cell('rsyslog'), 'baseline 1.00', '-', '-']);
     const us = (key: DrainKey, f: (t: DrainTrial) => number) => medianDrain(row(key)?.search, f);
     const c = cpuAtCommonRate(row('one')?.search, row('rsyslog')?.search);
     rows.push([
@@ -1182,12 +1418,35 @@ function summary(r: Results): void {
   }
   if (r.fanin) rows.push(...fanInRows(r.fanin));
   table(rows);
+  scalingTable(r);
+}
+
+/** The same searches with one router worker and with ROUTER_WORKERS (auto: one per CPU), and their ratio. */
+function scalingTable(r: Results): void {
+  const rate = (s: Search | undefined) => s?.best?.achieved;
+  const cell = (s: Search | undefined) => {
+    const v = rate(s);
+    return v === undefined ? (s ? 'no passing rate' : 'not measured') : `${fmt(v)} lines/s${s?.senderLimited ? ' (sender-limited)' : ''}`;
+  };
+  const rows: string[][] = [];
+  const add = (what: string, one: Search | undefined, many: Search | undefined) => {
+    const a = rate(one);
+    const b = rate(many);
+    rows.push([what, cell(one), cell(many), a && b ? `${fmt(b / a, 2)}×` : 'n/a']);
+  };
+  if (r.ingest && (r.ingest.tcOneWorker || r.ingest.tc)) add('(2) ingest through the TC, 1 tail client', r.ingest.tcOneWorker, r.ingest.tc);
+  if (r.drains && (r.drains.setups.oneW1 || r.drains.setups.one)) add('(7a) router → 1 syslog drain', r.drains.setups.oneW1?.search, r.drains.setups.one?.search);
+  if (!rows.length) return;
+  say();
+  say(`Scaling with the router's worker threads (${cpus().length} cpus; the host also runs the sender, the clients and the receivers)`);
+  table([['measure', 'LOGGREGATOR_ROUTER_WORKERS=1', `LOGGREGATOR_ROUTER_WORKERS=${ROUTER_WORKERS}`, `${ROUTER_WORKERS} ÷ 1`], ...rows]);
 }
 
 // --- main -------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const results: Results = {};
+  const failed: string[] = [];
   const hard = setTimeout(() => {
     process.stderr.write(`bench: hard limit of ${HARD_LIMIT_MS / 1000} s reached; killing children, summary of what finished:\n`);
     killChildren('SIGKILL');
@@ -1198,27 +1457,42 @@ async function main(): Promise<void> {
   const started = Date.now();
   say(`loggregator-rx bench — node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load ${loadavg().map(l => l.toFixed(2)).join(' ')}`);
   say(`trials of ${TRIAL_MS} ms; ${MESSAGE_BYTES}-byte messages; a trial passes when every line arrives and the receiver keeps up (the last line, and at tail clients 99% of lines, arrive ≤ ${LAG_LIMIT_MS} ms after sending: "lag"); a rate passes if 1 of 2 trials at it does`);
+  const senderChoice = await chooseSender();
+  say(`sender (every phase, both sides of every ratio): ${senderChoice.description}`);
+  say(
+    `routers: LOGGREGATOR_ROUTER_WORKERS=${ROUTER_WORKERS}${ROUTER_WORKERS === 'auto' ? ` (= ${cpus().length}, one worker thread per CPU)` : ''}` +
+      `${SCALING && ROUTER_WORKERS !== '1' ? '; phases 2 and 7 also measure LOGGREGATOR_ROUTER_WORKERS=1 for the scaling table' : ''}`,
+  );
   if (PROFILE_DIR) say(`router CPU profiles → ${PROFILE_DIR}`);
   say();
-  const sender = await forkHelper('sender');
+  const sender = await forkHelper('sender', senderChoice.bin ? [senderChoice.bin] : []);
   const tails = await forkHelper('tails');
   try {
-    if (PHASES.includes('ceiling')) await phaseCeiling(sender, results);
-    say();
-    if (PHASES.includes('ingest')) await phaseIngest(sender, tails, results);
-    say();
-    if (PHASES.includes('latency')) await phaseLatency(sender, tails, results);
-    say();
-    if (PHASES.includes('memory')) await phaseMemory(sender, results, results.ingest?.best?.achieved);
-    say();
-    if (PHASES.includes('fanout')) await phaseFanout(sender, tails, results);
-    say();
-    if (PHASES.includes('agent')) await phaseAgent(results);
-    say();
-    if (PHASES.includes('drains')) await phaseDrains(sender, results);
-    say();
-    if (PHASES.includes('fanin')) await phaseFanIn(sender, results);
+    // A phase that throws (a child that does not start, say) is reported and the run goes on, so
+    // the summary still shows every other phase.
+    const phase = async (name: string, run: () => Promise<void>) => {
+      if (!PHASES.includes(name)) return;
+      const t = Date.now();
+      try {
+        await run();
+      } catch (err) {
+        const why = (err as Error).message.split('\n')[0];
+        failed.push(`${name}: ${why}`);
+        say(`  PHASE ${name} FAILED: ${why}`);
+      }
+      say(`  [${name}: ${fmt((Date.now() - t) / 1000, 1)} s]`);
+      say();
+    };
+    await phase('ceiling', () => phaseCeiling(sender, results));
+    await phase('ingest', () => phaseIngest(sender, tails, results));
+    await phase('latency', () => phaseLatency(sender, results));
+    await phase('memory', () => phaseMemory(sender, results, results.ingest?.direct?.best?.achieved ?? results.ingest?.tc?.best?.achieved));
+    await phase('fanout', () => phaseFanout(sender, tails, results));
+    await phase('agent', () => phaseAgent(results));
+    await phase('drains', () => phaseDrains(sender, results));
+    await phase('fanin', () => phaseFanIn(sender, results));
     summary(results);
+    if (failed.length) say(`\nphases that failed: ${failed.join('; ')}`);
     say();
     say(`bench finished in ${fmt((Date.now() - started) / 1000, 1)} s`);
   } finally {
