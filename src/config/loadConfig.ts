@@ -189,7 +189,7 @@ function fromFile(file: string): Json {
 }
 
 // allowUnionTypes: router.workers is a count or "auto".
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, verbose: true });
 const validate = ajv.compile<Config>(schema);
 
 function describe(e: ErrorObject): string {
@@ -201,13 +201,29 @@ function describe(e: ErrorObject): string {
   return `${key || '(top level)'}: ${e.message}${e.keyword === 'enum' ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : ''}`;
 }
 
+/**
+ * A key that must take one of several forms (anyOf) gets one message saying what they are
+ * (its schema's description), not one per form it failed.
+ */
+function describeAll(errors: ErrorObject[]): string[] {
+  const alternatives = new Map(errors.filter(e => e.keyword === 'anyOf').map(e => [e.instancePath, e]));
+  return errors
+    .filter(e => e.keyword === 'anyOf' || !alternatives.has(e.instancePath))
+    .map(e => {
+      if (e.keyword !== 'anyOf') return describe(e);
+      const key = e.instancePath.slice(1).replace(/\//g, '.');
+      const description = (e.parentSchema as { description?: string } | undefined)?.description;
+      return `${key}: ${JSON.stringify(e.data)} is none of the forms it may take${description ? ` (${description})` : ''}`;
+    });
+}
+
 /** The effective configuration, or a ConfigError naming every bad key and why. */
 export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}): Config {
   let config: Json = structuredClone(defaults) as Json;
   if (opts.file !== undefined) config = merge(config, fromFile(opts.file));
   config = merge(config, fromEnv(opts.env ?? process.env));
   if (!validate(config)) {
-    const problems = (validate.errors ?? []).map(describe);
+    const problems = [...new Set(describeAll(validate.errors ?? []))];
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   // A batch larger than the queue could never be held for a retry.

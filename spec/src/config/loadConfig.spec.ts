@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, envKeys, loadConfig } from '../../../src/config/loadConfig';
+import { availableParallelism } from 'node:os';
+import { ConfigError, envKeys, loadConfig, routerWorkers } from '../../../src/config/loadConfig';
+import schema from '../../../config/config.schema.json';
 import defaults from '../../../config/default.json';
 
 function file(content: string): string {
@@ -53,6 +55,22 @@ describe('loadConfig', () => {
     expect(error(() => loadConfig({ env: { LOGGREGATOR_ROUTER_HTTP_PORT: 'eighty' } }))).toMatch(
       /LOGGREGATOR_ROUTER_HTTP_PORT="eighty": router\.http\.port must be a number/,
     );
+  });
+
+  it('takes router.workers as "auto" or a count, from a file or the environment; routerWorkers resolves "auto" to the CPUs', () => {
+    expect(loadConfig({ env: {} }).router.workers).toBe('auto');
+    expect(routerWorkers(loadConfig({ env: {} }))).toBe(availableParallelism());
+    expect(loadConfig({ env: { LOGGREGATOR_ROUTER_WORKERS: '3' } }).router.workers).toBe(3);
+    expect(routerWorkers(loadConfig({ env: { LOGGREGATOR_ROUTER_WORKERS: ' 1 ' } }))).toBe(1);
+    expect(loadConfig({ env: {}, file: file('{"router": {"workers": 8}}') }).router.workers).toBe(8);
+  });
+
+  it('refuses a router.workers that is neither "auto" nor a count from 1 to 256, with one message saying what it may be', () => {
+    for (const bad of ['abc', '0', '1.5', '257', '', '-2']) {
+      const message = error(() => loadConfig({ env: { LOGGREGATOR_ROUTER_WORKERS: bad } }));
+      expect(message).toBe(`invalid configuration: router.workers: ${JSON.stringify(/^\d+$/.test(bad) ? Number(bad) : bad)} is none of the forms it may take (${schema.properties.router.properties.workers.description})`);
+    }
+    expect(error(() => loadConfig({ env: {}, file: file('{"router": {"workers": null}}') }))).toMatch(/^invalid configuration: router\.workers: null is none of the forms/);
   });
 
   it('names every bad key and why', () => {
