@@ -1,9 +1,10 @@
 import { startAgent } from '../agent/agent';
 import { tokensFilePath } from '../auth/authorizer';
-import { Config } from '../config/loadConfig';
+import { Config, routerWorkers } from '../config/loadConfig';
 import { Logger, createLogger } from '../logger';
 import { startRouter } from '../router/router';
 import { startTrafficController } from '../trafficController/trafficController';
+import { startTrafficControllerThread } from '../trafficController/trafficControllerThread';
 import { connectHost, hostPort } from './addresses';
 import { Component, describeStartError, runUntilSignalled } from './lifecycle';
 
@@ -49,13 +50,16 @@ function routerStep(config: Config, logger: Logger, started?: (id: string, udp: 
   };
 }
 
-/** The traffic controller (its config read when it starts: serve sets it after the router's). */
-function trafficControllerStep(config: () => Config, logger: Logger): Step {
+/**
+ * The traffic controller (its config read when it starts: serve sets it after the router's);
+ * in a thread of its own when `ownThread`, so that it runs on another core than the router's reader.
+ */
+function trafficControllerStep(config: () => Config, logger: Logger, ownThread = false): Step {
   return {
     name: 'traffic controller',
     start: async () => {
       const cfg = config();
-      const tc = await startTrafficController(cfg, logger);
+      const tc = ownThread ? await startTrafficControllerThread(cfg, logger) : await startTrafficController(cfg, logger);
       logger.info('traffic controller listening', {
         http: `http://${hostPort(tc.httpAddress)}`,
         auth: cfg.trafficController.auth.mode === 'tokens' ? `tokens file ${tokensFilePath(cfg)}` : `callout ${cfg.trafficController.auth.callout.url}`,
@@ -92,7 +96,8 @@ export async function serve(config: Config): Promise<void> {
   };
   await runAll(logger, config, [
     routerStep(config, logger.child({ component: 'router' }), useLocalRouter),
-    trafficControllerStep(() => local, logger.child({ component: 'traffic-controller' })),
+    // With router workers, the router uses several cores: so does the traffic controller beside it.
+    trafficControllerStep(() => local, logger.child({ component: 'traffic-controller' }), routerWorkers(config) > 1),
     ...(config.agent.instancesPath === null ? [] : [agentStep(() => local, logger.child({ component: 'agent' }))]),
   ]);
 }

@@ -2,11 +2,10 @@
 // run by the same pipeline as a single router (startRouterShard), fed by the reader's batches.
 // Messages from the reader: a Uint8Array batch (envelope texts separated by "\n"), or
 // { kind: 'metrics', id } and { kind: 'close' }. To it: ready, metrics, failed.
-import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Subject } from 'rxjs';
-import winston from 'winston';
 import { Config } from '../config/loadConfig';
+import { ForwardedLog, forwardingLogger } from '../workerThreads';
 import { RouterShard, startRouterShard } from './router';
 
 export interface RouterWorkerData {
@@ -23,25 +22,12 @@ export type ToWorker = Uint8Array | { readonly kind: 'metrics'; readonly id: num
 export type FromWorker =
   | { readonly kind: 'ready'; readonly port: number }
   | { readonly kind: 'failed'; readonly error: string; readonly name: string }
-  /** A log entry, logged by the reader's logger (so it goes where the router's log goes). */
-  | { readonly kind: 'log'; readonly entry: Record<string, unknown> }
+  | ForwardedLog
   | { readonly kind: 'metrics'; readonly id: number; readonly metrics: unknown[] }
   | { readonly kind: 'closed' };
 
-/** A logger whose entries go to the reader thread, which logs them with its own logger. */
-function forwardingLogger(port: NonNullable<typeof parentPort>, level: string, index: number): winston.Logger {
-  const stream = new Writable({
-    objectMode: true,
-    write(info: Record<string, unknown>, _encoding, done) {
-      port.postMessage({ kind: 'log', entry: { ...info } } satisfies FromWorker);
-      done();
-    },
-  });
-  return winston.createLogger({ level, transports: [new winston.transports.Stream({ stream })] }).child({ worker: index });
-}
-
 function run(port: NonNullable<typeof parentPort>, data: RouterWorkerData): void {
-  const logger = forwardingLogger(port, data.logLevel, data.index);
+  const logger = forwardingLogger(port, data.logLevel, { worker: data.index });
   const consumed = new BigInt64Array(data.consumed);
   const batch$ = new Subject<string>();
   const reply = (message: FromWorker) => port.postMessage(message);

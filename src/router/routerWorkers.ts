@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { Config, ConfigError } from '../config/loadConfig';
 import { Logger } from '../logger';
+import { logForwarded, workerScript } from '../workerThreads';
 import { FromWorker, RouterWorkerData, ToWorker } from './routerWorker';
 
 export interface RouterWorkersOptions {
@@ -143,7 +142,7 @@ export class RouterWorkers {
     slot.posted = 0;
     slot.startedAt = Date.now();
     const data: RouterWorkerData = { config, index: slot.index, count, consumed: slot.consumed.buffer as SharedArrayBuffer, logLevel: logger.level ?? config.logLevel };
-    const worker = new Worker(workerScript(), { workerData: data, stdout: false, stderr: false });
+    const worker = new Worker(workerScript(__dirname, __filename, 'routerWorker'), { workerData: data, stdout: false, stderr: false });
     slot.worker = worker;
     return new Promise<void>((resolve, reject) => {
       let lastError: string | undefined;
@@ -158,8 +157,7 @@ export class RouterWorkers {
           // A bad configuration is the same error as in a single router (the CLI exits 2 on it).
           startError = message.name === 'ConfigError' ? new ConfigError(message.error) : undefined;
         } else if (message.kind === 'log') {
-          const { level, message: text, ...meta } = message.entry;
-          logger.log(String(level), String(text), meta);
+          logForwarded(logger, message);
         } else if (message.kind === 'metrics') {
           this.pending.get(message.id)?.(message.metrics as Metrics);
           this.pending.delete(message.id);
@@ -197,15 +195,4 @@ export class RouterWorkers {
       this.spawn(slot).catch(err => this.opts.logger.error('router worker restart failed', { worker: slot.index, error: String(err.message ?? err) }));
     }, slot.restartDelayMs);
   }
-}
-
-/**
- * The worker's script: beside this file when running the build; from the TypeScript sources (the
- * specs), the build's copy, which `npm test` makes first.
- */
-function workerScript(): string {
-  if (!__filename.endsWith('.ts')) return path.join(__dirname, 'routerWorker.js');
-  const built = path.resolve(__dirname, '../../dist/src/router/routerWorker.js');
-  if (!existsSync(built)) throw new Error(`router workers run ${built}, which is missing: run npm run build first`);
-  return built;
 }

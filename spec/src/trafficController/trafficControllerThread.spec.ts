@@ -1,0 +1,53 @@
+// serve's traffic controller in its own thread (router.workers above 1): it listens and answers
+// as in process, its log entries reach the process's logger, a start failure is the caller's
+// error, and close() ends the thread.
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import { startTrafficControllerThread } from '../../../src/trafficController/trafficControllerThread';
+import { httpGet } from '../../support/httpGet';
+import { routerConfig } from '../../support/routerConfig';
+
+function capture(): { logger: winston.Logger; messages: string[] } {
+  const messages: string[] = [];
+  const stream = new Writable({
+    objectMode: true,
+    write(info: { message: string }, _encoding, done) {
+      messages.push(info.message);
+      done();
+    },
+  });
+  return { logger: winston.createLogger({ level: 'info', transports: [new winston.transports.Stream({ stream })] }), messages };
+}
+
+function config(port: number) {
+  const base = routerConfig();
+  return { ...base, trafficController: { ...base.trafficController, http: { host: '127.0.0.1', port } } };
+}
+
+describe('the traffic controller in its own thread', () => {
+  it('answers /health, logs through the given logger, and ends its thread on close', async () => {
+    const { logger, messages } = capture();
+    const tc = await startTrafficControllerThread(config(0), logger);
+    try {
+      const health = await httpGet({ address: '127.0.0.1', family: 'IPv4', port: tc.httpAddress.port }, '/health');
+      expect(health.status).toBe(200);
+      expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', routersKnown: true });
+      expect(messages).toContain('tokens file read');
+    } finally {
+      await tc.close();
+    }
+    await expect(httpGet({ address: '127.0.0.1', family: 'IPv4', port: tc.httpAddress.port }, '/health')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('rejects when it cannot listen, saying why', async () => {
+    const taken = createServer();
+    await new Promise<void>(resolve => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as { port: number }).port;
+      await expect(startTrafficControllerThread(config(port), capture().logger)).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      taken.close();
+    }
+  });
+});
