@@ -32,7 +32,7 @@ export function ingestWith<T>(input$: Observable<T>, decode: (item: T) => Decode
         input$.subscribe({
           next: item => {
             for (const decoded of decode(item)) {
-              subscriber.next(decoded.ok ? { ok: true, line: new LogLine(++seq, decoded.envelope) } : decoded);
+              subscriber.next(decoded.ok ? { ok: true, line: new LogLine(++seq, decoded.envelope, decoded.json) } : decoded);
             }
           },
           error: err => subscriber.error(err),

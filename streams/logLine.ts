@@ -13,7 +13,11 @@ export class LogLine {
   constructor(
     readonly seq: number,
     readonly envelope: Envelope,
-  ) {}
+    /** The envelope's canonical JSON when it is at hand already (the text it was decoded from). */
+    json?: string,
+  ) {
+    this.#json = json;
+  }
 
   get appId(): string {
     return this.envelope.appId;

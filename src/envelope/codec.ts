@@ -18,7 +18,8 @@ export type RejectReason =
   | 'bad_syslog';
 
 export type Decoded =
-  | { readonly ok: true; readonly envelope: Envelope }
+  /** json: the text it was decoded from, when asked for (keepText) and it is the canonical field order. */
+  | { readonly ok: true; readonly envelope: Envelope; readonly json?: string }
   | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
 const ajv = new Ajv({ allErrors: false });
@@ -51,14 +52,28 @@ export function envelopeFromValue(value: unknown): Decoded {
 }
 
 /** Decodes one envelope from JSON text. Never throws. */
-export function decodeEnvelopeJson(text: string): Decoded {
+export function decodeEnvelopeJson(text: string, keepText = false): Decoded {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     return reject('not_json', (err as Error).message);
   }
-  return envelopeFromValue(value);
+  const decoded = envelopeFromValue(value);
+  // Its own text is as good as a new encoding when it has the six fields in their order and
+  // nothing else (escapes may differ; the value is the same): no need to encode it again.
+  if (keepText && decoded.ok && hasCanonicalFields(value) && text.charCodeAt(0) === 0x7b && text.charCodeAt(text.length - 1) === 0x7d) {
+    return { ok: true, envelope: decoded.envelope, json: text };
+  }
+  return decoded;
+}
+
+const CANONICAL_FIELDS = ['appId', 'sourceType', 'sourceInstance', 'messageType', 'timestamp', 'message'];
+
+function hasCanonicalFields(value: unknown): boolean {
+  let i = 0;
+  for (const key in value as object) if (key !== CANONICAL_FIELDS[i++]) return false;
+  return i === CANONICAL_FIELDS.length;
 }
 
 /** The canonical JSON of an envelope: its six fields in a fixed order, nothing else. */
@@ -89,6 +104,8 @@ export interface DatagramOptions {
   readonly maxBytes: number;
   /** Receive time in ns since the epoch, for syslog messages that carry none; tests fix it. */
   readonly nowNs?: () => string;
+  /** Keep each envelope's text when it is canonical (Decoded's json), to forward it as is. */
+  readonly keepText?: boolean;
 }
 
 const SYSLOG_START = 0x3c; // '<'
@@ -161,7 +178,7 @@ export function decodeDatagram(datagram: Buffer, opts: DatagramOptions): Decoded
 export function decodeDatagramBatch(datagram: Buffer, opts: DatagramOptions): Decoded[] {
   const text = datagramText(datagram, opts);
   if (typeof text !== 'string') return [text];
-  return decodeEnvelopeLines(text);
+  return decodeEnvelopeLines(text, opts.keepText);
 }
 
 /**
@@ -169,15 +186,15 @@ export function decodeDatagramBatch(datagram: Buffer, opts: DatagramOptions): De
  * each decoded on its own: a bad one is one rejection and its neighbours are delivered. Blank
  * parts carry nothing. Never throws.
  */
-export function decodeEnvelopeLines(text: string): Decoded[] {
+export function decodeEnvelopeLines(text: string, keepText = false): Decoded[] {
   let newline = text.indexOf('\n');
-  if (newline < 0) return [decodeEnvelopeJson(text)]; // the usual single envelope: no split
+  if (newline < 0) return [decodeEnvelopeJson(text, keepText)]; // the usual single envelope: no split
   const decoded: Decoded[] = [];
   let start = 0;
   for (;;) {
     const end = newline < 0 ? text.length : newline;
     // Blank parts (a trailing "\n", "\r\n" line ends) carry nothing; they are not rejections.
-    if (end > start && text.slice(start, end).trim() !== '') decoded.push(decodeEnvelopeJson(text.slice(start, end)));
+    if (end > start && text.slice(start, end).trim() !== '') decoded.push(decodeEnvelopeJson(text.slice(start, end), keepText));
     if (newline < 0) break;
     start = newline + 1;
     newline = text.indexOf('\n', start);

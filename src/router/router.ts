@@ -75,7 +75,7 @@ async function startSingleRouter(config: Config, logger: Logger): Promise<Router
   let udp: UdpIngest | undefined;
   const core = await startRouterCore(config, logger, {
     open: async () => (udp = await bindUdp(opts.udp, logger)),
-    ingest: own$ => ingest(udp!.datagram$, { maxBytes: opts.udp.maxDatagramBytes, secret: config.sharedSecret ?? undefined }, own$),
+    ingest: own$ => ingest(udp!.datagram$, { maxBytes: opts.udp.maxDatagramBytes, secret: config.sharedSecret ?? undefined, keepText: true }, own$),
     http: opts.http,
     recentShare: 1,
     owns: () => true,
@@ -107,7 +107,7 @@ async function startSingleRouter(config: Config, logger: Logger): Promise<Router
 export async function startRouterShard(config: Config, logger: Logger, shard: Shard): Promise<RouterShard> {
   const core = await startRouterCore(config, logger, {
     open: async () => undefined,
-    ingest: own$ => ingestWith(shard.batch$, decodeEnvelopeLines, own$),
+    ingest: own$ => ingestWith(shard.batch$, batch => decodeEnvelopeLines(batch, true), own$),
     http: { host: '127.0.0.1', port: 0 },
     recentShare: shard.count,
     owns: appId => shardOf(appId, shard.count) === shard.index,

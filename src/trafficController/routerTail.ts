@@ -5,7 +5,7 @@ import { keepalive } from '../../streams/keepalive';
 import { Feed } from '../../streams/routerFeeds';
 import { RouterInfo } from '../../streams/routerInfo';
 import { decodeEnvelopeJson } from '../envelope/codec';
-import { Envelope } from '../envelope/envelope';
+import { LogLine } from '../../streams/logLine';
 
 export interface RouterTailOptions {
   readonly keepaliveMs: number;
@@ -26,8 +26,8 @@ const MAX_FRAME_BYTES = 1024 * 1024;
  * A frame that is not a valid envelope of this app is counted and skipped: a router's bug must
  * not show one app's lines to another's reader, nor end the stream.
  */
-export function routerTail(router: RouterInfo, appId: string, opts: RouterTailOptions): Observable<Feed<Envelope>> {
-  return new Observable<Feed<Envelope>>(subscriber => {
+export function routerTail(router: RouterInfo, appId: string, opts: RouterTailOptions): Observable<Feed<LogLine>> {
+  return new Observable<Feed<LogLine>>(subscriber => {
     if (router.http === undefined) {
       subscriber.error(new Error(`router ${router.id} has no HTTP address`));
       return;
@@ -51,11 +51,12 @@ export function routerTail(router: RouterInfo, appId: string, opts: RouterTailOp
         { intervalMs: opts.keepaliveMs },
       ).subscribe({ next: () => ws.ping(), error: err => subscriber.error(err) });
     });
-    ws.on('message', (data, isBinary) => {
-      const decoded = decodeEnvelopeJson(isBinary ? data.toString() : data.toString());
+    ws.on('message', data => {
+      // The router's canonical text is kept: clients are sent it as it came, not encoded again.
+      const decoded = decodeEnvelopeJson(data.toString(), true);
       if (!decoded.ok) return opts.onInvalidFrame(router, decoded.detail);
       if (decoded.envelope.appId !== appId) return opts.onInvalidFrame(router, `a line of another app (${decoded.envelope.appId})`);
-      subscriber.next({ kind: 'line', line: decoded.envelope });
+      subscriber.next({ kind: 'line', line: new LogLine(0, decoded.envelope, decoded.json) });
     });
     ws.on('unexpected-response', (_req, res) => {
       subscriber.error(new Error(`refused: HTTP ${res.statusCode}`));

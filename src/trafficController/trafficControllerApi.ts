@@ -281,7 +281,7 @@ export class TrafficControllerApi {
     const tail = this.opts.tail;
     const open = new OpenStreams();
     const notice = (message: string) => routerNotice(app, message, Date.now(), NOTICE_SOURCE);
-    const feed$: Observable<LogLine> = routerFeeds(
+    const feed$: Observable<LogLine> = routerFeeds<LogLine>(
       this.routers$,
       router =>
         routerTail(router, app, {
@@ -292,7 +292,6 @@ export class TrafficControllerApi {
         }).pipe(
           tap(feed => feed.kind === 'connected' && open.add(router.id)),
           finalize(() => open.delete(router.id)),
-          map(feed => (feed.kind === 'line' ? { kind: 'line' as const, line: new LogLine(0, feed.line) } : feed)),
         ),
       {
         backoff: { ...this.opts.routerReconnect, jitter: 0.5 },

@@ -423,3 +423,28 @@ describe('codec properties (fast-check)', () => {
     );
   });
 });
+
+describe('decodeEnvelopeJson with keepText', () => {
+  it('keeps the text of an envelope with exactly the six fields in their order, and only then', () => {
+    const canonical = encodeEnvelopeJson(valid);
+    expect(decodeEnvelopeJson(canonical, true)).toEqual({ ok: true, envelope: valid, json: canonical });
+    // Other escapes of the same value are the same envelope: kept too.
+    const escaped = canonical.replace('✓', '\\u2713');
+    expect(decodeEnvelopeJson(escaped, true)).toEqual({ ok: true, envelope: valid, json: escaped });
+    const reordered = JSON.stringify({ message: valid.message, ...valid });
+    const extra = JSON.stringify({ ...valid, extra: 'x' });
+    const padded = ` ${canonical}\r`;
+    for (const text of [reordered, extra, padded]) expect(decodeEnvelopeJson(text, true)).toEqual({ ok: true, envelope: valid });
+    expect(decodeEnvelopeJson(canonical)).toEqual({ ok: true, envelope: valid });
+  });
+
+  it('keeps it for every canonical envelope (fast-check): the kept text is the canonical encoding\'s value', () => {
+    fc.assert(
+      fc.property(envelopeArb, e => {
+        const decoded = decodeEnvelopeJson(encodeEnvelopeJson(e), true);
+        expect(decoded).toEqual({ ok: true, envelope: e, json: encodeEnvelopeJson(e) });
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
