@@ -431,7 +431,8 @@ describe('decodeEnvelopeJson with keepText', () => {
     // Other escapes of the same value are the same envelope: kept too.
     const escaped = canonical.replace('✓', '\\u2713');
     expect(decodeEnvelopeJson(escaped, true)).toEqual({ ok: true, envelope: valid, json: escaped });
-    const reordered = JSON.stringify({ message: valid.message, ...valid });
+    const { message, ...rest } = valid;
+    const reordered = JSON.stringify({ message, ...rest });
     const extra = JSON.stringify({ ...valid, extra: 'x' });
     const padded = ` ${canonical}\r`;
     for (const text of [reordered, extra, padded]) expect(decodeEnvelopeJson(text, true)).toEqual({ ok: true, envelope: valid });
