@@ -125,7 +125,7 @@ interface CoreOptions {
   readonly open: () => Promise<unknown>;
   readonly ingest: (own$: Observable<Envelope>) => Observable<Ingested>;
   readonly http: { readonly host: string; readonly port: number };
-  /** How many routers share router.recent's maxApps and maxBytes (its workers). */
+  /** How many routers share router.recent's maxBytes (its workers). */
   readonly recentShare: number;
   /** Whether this router runs the drains of an app's bindings. */
   readonly owns: (appId: string) => boolean;
@@ -150,9 +150,12 @@ interface RouterCore {
 async function startRouterCore(config: Config, logger: Logger, core: CoreOptions): Promise<RouterCore> {
   const opts = config.router;
   let metrics: RouterMetrics | undefined;
+  // Workers split maxBytes, so the router as a whole holds what it says. Not maxApps: the hash
+  // gives one worker a few more apps than another, and a worker with room for exactly its even
+  // share would evict an app on every write of a full set (an app costs its lines' bytes, which
+  // maxBytes bounds, and a few words).
   const recent = new RecentBuffer({
     ...opts.recent,
-    maxApps: Math.ceil(opts.recent.maxApps / core.recentShare),
     maxBytes: Math.ceil(opts.recent.maxBytes / core.recentShare),
     onEvicted: n => metrics?.dropped.inc({ reason: 'recent_evicted' }, n),
   });

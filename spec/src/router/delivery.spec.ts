@@ -173,11 +173,9 @@ describe('router delivery: UDP in, /recent and /tail out', () => {
   });
 
   it('evicts the least recently written app past maxApps (reads do not count) and counts its lines', async () => {
-    // With several workers each holds its share of maxApps for the apps it owns: these four
-    // apps share one worker, whose share is 2.
-    const workers = specWorkers();
-    const [appA, appB, appC, appD] = appsOfOneWorker(4, workers);
-    const router = await teardown.router({ router: { recent: { maxApps: 2 * workers } } });
+    // With several workers each holds up to maxApps of the apps it owns: these four apps share one worker.
+    const [appA, appB, appC, appD] = appsOfOneWorker(4, specWorkers());
+    const router = await teardown.router({ router: { recent: { maxApps: 2 } } });
     const sender = teardown.sender(router);
     const ingested = (n: number) => waitFor(async () => (await metricValue(router, 'loggregator_ingested_total')) === n, { what: `${n} lines ingested` });
 
