@@ -26,6 +26,9 @@ export type FromWorker =
   | { readonly kind: 'metrics'; readonly id: number; readonly metrics: unknown[] }
   | { readonly kind: 'closed' };
 
+/** Lines taken from the batches per event-loop turn. */
+const LINES_PER_TURN = 32;
+
 function run(port: NonNullable<typeof parentPort>, data: RouterWorkerData): void {
   const logger = forwardingLogger(port, data.logLevel, { worker: data.index });
   const consumed = new BigInt64Array(data.consumed);
@@ -34,26 +37,40 @@ function run(port: NonNullable<typeof parentPort>, data: RouterWorkerData): void
   let shard: RouterShard | undefined;
   let closing = false;
 
-  // One batch per event-loop turn, as a single router reads its socket: what its tail clients'
-  // sockets took in between frees their queues before the next batch (see ShardDispatch).
-  const batches: Uint8Array[] = [];
+  // At most LINES_PER_TURN lines per event-loop turn, as a single router reads its socket (libuv
+  // reads up to 32 datagrams a turn): what its tail clients' sockets took in between frees their
+  // queues before the next lines, so a batch does not reach them all at once.
+  const batches: string[] = [];
+  const sizes: number[] = [];
   let scheduled = false;
-  const takeOne = () => {
-    const batch = batches.shift();
-    if (batch !== undefined) {
-      batch$.next(Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength).toString('utf8'));
-      Atomics.add(consumed, 0, BigInt(batch.byteLength));
+  const takeSome = () => {
+    const text = batches[0];
+    if (text !== undefined) {
+      let end = -1;
+      for (let n = 0; n < LINES_PER_TURN; n++) {
+        end = text.indexOf('\n', end + 1);
+        if (end < 0) break;
+      }
+      if (end < 0) {
+        batches.shift();
+        batch$.next(text);
+        Atomics.add(consumed, 0, BigInt(sizes.shift()!));
+      } else {
+        batch$.next(text.slice(0, end));
+        batches[0] = text.slice(end + 1);
+      }
     }
     scheduled = batches.length > 0;
-    if (scheduled) setImmediate(takeOne);
+    if (scheduled) setImmediate(takeSome);
   };
 
   port.on('message', (message: ToWorker) => {
     if (message instanceof Uint8Array) {
-      batches.push(message);
+      batches.push(Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('utf8'));
+      sizes.push(message.byteLength);
       if (!scheduled) {
         scheduled = true;
-        setImmediate(takeOne);
+        setImmediate(takeSome);
       }
     } else if (message.kind === 'metrics') {
       const metrics = shard?.metrics.registry.getMetricsAsJSON() ?? Promise.resolve([]);
@@ -63,7 +80,7 @@ function run(port: NonNullable<typeof parentPort>, data: RouterWorkerData): void
       );
     } else if (message.kind === 'close' && !closing) {
       closing = true;
-      while (batches.length > 0) takeOne();
+      while (batches.length > 0) takeSome();
       batch$.complete();
       void (shard?.close() ?? Promise.resolve())
         .catch(err => logger.error('error while stopping the worker', { error: String(err) }))

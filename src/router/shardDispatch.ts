@@ -1,25 +1,26 @@
 /**
- * The envelopes a multi-worker router's reader hands to its workers, gathered per worker over
- * one event-loop turn (a socket read brings many datagrams) and handed over as one batch: one
- * message between threads per worker and turn, not one per line. A batch is the envelopes'
- * texts separated by "\n" (decodeEnvelopeLines reads it), in arrival order. It holds at most
- * `maxBatchParts` envelopes, about what one read of a UDP socket brings a single router (libuv
- * reads up to 32 datagrams per turn): the worker takes one batch per turn, so its tail clients'
- * sockets drain between batches as they do between a single router's reads, and a burst does
- * not reach their queues all at once.
+ * The envelopes a multi-worker router's reader hands to its workers, gathered per worker and
+ * handed over as one batch (the envelopes' texts separated by "\n", in arrival order; see
+ * decodeEnvelopeLines): one message between threads for many lines, as a message costs about
+ * what the reader spends on ten lines. A batch goes when it is full (`maxBatchParts` envelopes
+ * or `maxBatchBytes`), else at the end of the event-loop turn when nothing was handed over for
+ * `coalesceMs`, else `coalesceMs` after the last hand-over: at a low rate a line waits for no
+ * timer, and under load a worker gets a batch about every `coalesceMs`, not one per turn of a
+ * few datagrams.
  */
 export class ShardDispatch {
   private readonly parts: Buffer[][];
   private readonly bytes: number[];
   private scheduled = false;
+  private lastFlushAt = 0;
 
   constructor(
     shards: number,
     /** Hands a batch to its worker (the buffer is the batch's own: it may be transferred). */
     private readonly send: (shard: number, batch: Uint8Array, lines: number) => void,
-    /** A batch is handed over at once when it reaches either size, else when the turn ends. */
     private readonly maxBatchBytes = 256 * 1024,
-    private readonly maxBatchParts = 32,
+    private readonly maxBatchParts = 512,
+    private readonly coalesceMs = 1,
   ) {
     this.parts = Array.from({ length: shards }, () => []);
     this.bytes = new Array<number>(shards).fill(0);
@@ -31,13 +32,16 @@ export class ShardDispatch {
     if (this.bytes[shard] >= this.maxBatchBytes || this.parts[shard].length >= this.maxBatchParts) this.flushShard(shard);
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      const wait = this.lastFlushAt + this.coalesceMs - performance.now();
+      if (wait <= 0) setImmediate(() => this.flush());
+      else setTimeout(() => this.flush(), wait);
     }
   }
 
   /** Hands over everything gathered so far. */
   flush(): void {
     this.scheduled = false;
+    this.lastFlushAt = performance.now();
     for (let shard = 0; shard < this.parts.length; shard++) if (this.parts[shard].length > 0) this.flushShard(shard);
   }
 

@@ -1,7 +1,8 @@
-// ShardDispatch: a multi-worker router's reader gathers each worker's envelopes over one
-// event-loop turn and hands them over as one batch (texts joined by "\n", in arrival order),
-// at most 32 envelopes or 256 KiB a batch.
+// ShardDispatch: a multi-worker router's reader gathers each worker's envelopes and hands them
+// over as one batch (texts joined by "\n", in arrival order): when full, else at the end of the
+// turn if nothing went for coalesceMs, else coalesceMs after the last hand-over.
 import { ShardDispatch } from '../../../src/router/shardDispatch';
+import { waitFor } from '../../support/waitFor';
 
 const text = (s: string) => Buffer.from(s);
 const nextTurn = () => new Promise(resolve => setImmediate(resolve));
@@ -19,9 +20,21 @@ describe('ShardDispatch', () => {
       [0, 'a1\na2', 2],
       [1, 'b1', 1],
     ]);
-    dispatch.add(1, text('b2'));
+  });
+
+  it('gathers lines for coalesceMs after a hand-over, then hands them over together', async () => {
+    const sent: string[] = [];
+    const dispatch = new ShardDispatch(1, (_shard, batch) => sent.push(Buffer.from(batch).toString()), 1024, 100, 50);
+    dispatch.add(0, text('first'));
     await nextTurn();
-    expect(sent.slice(2)).toEqual([[1, 'b2', 1]]);
+    expect(sent).toEqual(['first']);
+    dispatch.add(0, text('second'));
+    await nextTurn();
+    dispatch.add(0, text('third'));
+    await nextTurn();
+    expect(sent).toEqual(['first']); // within 50 ms of the last hand-over: still gathering
+    await waitFor(() => sent.length === 2, { what: 'the gathered batch', timeoutMs: 5000 });
+    expect(sent).toEqual(['first', 'second\nthird']);
   });
 
   it('hands a batch over at once when it reaches its most envelopes or bytes', () => {
