@@ -82,6 +82,12 @@ export class RouterWorkers {
     return this.slots.filter(s => s.port !== undefined).length;
   }
 
+  /** Whether worker `index` has taken every batch handed to it. */
+  idle(index: number): boolean {
+    const slot = this.slots[index];
+    return slot.posted === Number(Atomics.load(slot.consumed, 0));
+  }
+
   /** Hands a batch to its worker, or drops and counts it when the worker is behind or restarting. */
   post(index: number, batch: Uint8Array, lines: number): void {
     const slot = this.slots[index];

@@ -3,21 +3,23 @@
  * handed over as one batch (the envelopes' texts separated by "\n", in arrival order; see
  * decodeEnvelopeLines): one message between threads for many lines, as a message costs about
  * what the reader spends on ten lines. A batch goes when it is full (`maxBatchParts` envelopes
- * or `maxBatchBytes`), else at the end of the event-loop turn when nothing was handed over for
- * `coalesceMs`, else `coalesceMs` after the last hand-over: at a low rate a line waits for no
- * timer, and under load a worker gets a batch about every `coalesceMs`, not one per turn of a
- * few datagrams.
+ * or `maxBatchBytes`), else at the end of the event-loop turn when its worker has taken every
+ * batch before it (it would wait for nothing) or nothing was handed over for `coalesceMs`, else
+ * `coalesceMs` after the last hand-over: a line for an idle worker waits for no timer, and a busy
+ * worker gets a batch about every `coalesceMs`, not one per turn of a few datagrams.
  */
 export class ShardDispatch {
   private readonly parts: Buffer[][];
   private readonly bytes: number[];
   private scheduled = false;
-  private lastFlushAt = 0;
+  private lastFlushAt = -Infinity;
 
   constructor(
     shards: number,
     /** Hands a batch to its worker (the buffer is the batch's own: it may be transferred). */
     private readonly send: (shard: number, batch: Uint8Array, lines: number) => void,
+    /** Whether a worker has taken every batch handed to it. */
+    private readonly idle: (shard: number) => boolean = () => false,
     private readonly maxBatchBytes = 256 * 1024,
     private readonly maxBatchParts = 512,
     private readonly coalesceMs = 1,
@@ -33,7 +35,7 @@ export class ShardDispatch {
     else if (!this.scheduled) {
       this.scheduled = true;
       const wait = this.lastFlushAt + this.coalesceMs - performance.now();
-      if (wait <= 0) setImmediate(() => this.flush());
+      if (wait <= 0 || this.idle(shard)) setImmediate(() => this.flush());
       else setTimeout(() => this.flush(), wait);
     }
   }

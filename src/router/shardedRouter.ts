@@ -55,7 +55,11 @@ export async function startShardedRouter(config: Config, logger: Logger): Promis
     await workers.close();
     throw err;
   }
-  const dispatch = new ShardDispatch(count, (shard, batch, lines) => workers.post(shard, batch, lines));
+  const dispatch = new ShardDispatch(
+    count,
+    (shard, batch, lines) => workers.post(shard, batch, lines),
+    shard => workers.idle(shard),
+  );
   const rejections = new RejectionLog(logger, 'datagram rejected');
   const datagramOptions: DatagramOptions = { maxBytes: opts.udp.maxDatagramBytes, secret: config.sharedSecret ?? undefined };
   const reading = udp.datagram$.subscribe(datagram => {

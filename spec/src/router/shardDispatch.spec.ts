@@ -24,7 +24,7 @@ describe('ShardDispatch', () => {
 
   it('gathers lines for coalesceMs after a hand-over, then hands them over together', async () => {
     const sent: string[] = [];
-    const dispatch = new ShardDispatch(1, (_shard, batch) => sent.push(Buffer.from(batch).toString()), 1024, 100, 50);
+    const dispatch = new ShardDispatch(1, (_shard, batch) => sent.push(Buffer.from(batch).toString()), () => false, 1024, 100, 50);
     dispatch.add(0, text('first'));
     await nextTurn();
     expect(sent).toEqual(['first']);
@@ -37,9 +37,21 @@ describe('ShardDispatch', () => {
     expect(sent).toEqual(['first', 'second\nthird']);
   });
 
+  it('hands a line to an idle worker at the end of the turn, however recent the last hand-over', async () => {
+    const sent: string[] = [];
+    let idle = false;
+    const dispatch = new ShardDispatch(1, (_shard, batch) => sent.push(Buffer.from(batch).toString()), () => idle, 1024, 100, 60_000);
+    dispatch.add(0, text('first'));
+    await nextTurn();
+    idle = true;
+    dispatch.add(0, text('second'));
+    await nextTurn();
+    expect(sent).toEqual(['first', 'second']);
+  });
+
   it('hands a batch over at once when it reaches its most envelopes or bytes', () => {
     const sent: string[] = [];
-    const dispatch = new ShardDispatch(1, (_shard, batch) => sent.push(Buffer.from(batch).toString()), 20, 3);
+    const dispatch = new ShardDispatch(1, (_shard, batch) => sent.push(Buffer.from(batch).toString()), () => false, 20, 3);
     ['1', '2', '3', '4'].forEach(s => dispatch.add(0, text(s)));
     expect(sent).toEqual(['1\n2\n3']);
     dispatch.add(0, text('x'.repeat(30)));
