@@ -2,28 +2,15 @@
 // worker that owns it (shardOf); a worker that dies is restarted, counted and logged, and costs
 // only what it held: the other worker's apps, their tail clients and their recent lines go on
 // untouched; the dead worker's apps are served again once it is back.
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { shardOf } from '../../../streams/appShard';
 import { ShardedRouter, startShardedRouter } from '../../../src/router/shardedRouter';
+import { captureLogger } from '../../support/agentHarness';
 import { httpGet, recent } from '../../support/httpGet';
 import { routerConfig } from '../../support/routerConfig';
 import { metricValue } from '../../support/routerMetricValue';
 import { Teardown } from '../../support/teardown';
 import { lineNumber, numbered } from '../../support/udpSender';
 import { waitFor } from '../../support/waitFor';
-
-function capturedLogger(): { logger: winston.Logger; messages: string[] } {
-  const messages: string[] = [];
-  const stream = new Writable({
-    objectMode: true,
-    write(info: { message: string }, _encoding, done) {
-      messages.push(info.message);
-      done();
-    },
-  });
-  return { logger: winston.createLogger({ level: 'info', transports: [new winston.transports.Stream({ stream })] }), messages };
-}
 
 /** The first app id of the form app-N that worker `shard` of 2 owns. */
 function appOf(shard: number): string {
@@ -34,10 +21,10 @@ describe('router with two workers', () => {
   const teardown = new Teardown();
   afterEach(() => teardown.run());
 
-  async function start(): Promise<{ router: ShardedRouter; messages: string[] }> {
-    const { logger, messages } = capturedLogger();
+  async function start(): Promise<{ router: ShardedRouter; messages: () => unknown[] }> {
+    const { logger, entries } = captureLogger();
     const router = teardown.add(await startShardedRouter(routerConfig({ router: { workers: 2 } }), logger), r => r.close());
-    return { router, messages };
+    return { router, messages: () => entries.map(e => e.message) };
   }
 
   it('serves every app from the worker that owns it: recent, tail and the summed metrics', async () => {
@@ -75,7 +62,7 @@ describe('router with two workers', () => {
 
     await waitFor(async () => (await metricValue(router, 'loggregator_router_workers')) === 2, { what: 'worker 0 running again' });
     expect(await metricValue(router, 'loggregator_router_worker_restarts_total')).toBe(1);
-    expect(messages).toContain('router worker died; starting it again (its apps lose the lines it held)');
+    expect(messages()).toContain('router worker died; starting it again (its apps lose the lines it held)');
     // Worker 0's recent lines went with it; worker 1's are all there.
     expect((await recent(router.httpAddress, `app=${b}`)).length).toBe(50);
     expect(await recent(router.httpAddress, `app=${a}`)).toEqual([]);

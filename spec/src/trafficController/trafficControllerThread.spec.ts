@@ -2,23 +2,10 @@
 // as in process, its log entries reach the process's logger, a start failure is the caller's
 // error, and close() ends the thread.
 import { createServer } from 'node:net';
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { startTrafficControllerThread } from '../../../src/trafficController/trafficControllerThread';
+import { captureLogger } from '../../support/agentHarness';
 import { httpGet } from '../../support/httpGet';
 import { routerConfig } from '../../support/routerConfig';
-
-function capture(): { logger: winston.Logger; messages: string[] } {
-  const messages: string[] = [];
-  const stream = new Writable({
-    objectMode: true,
-    write(info: { message: string }, _encoding, done) {
-      messages.push(info.message);
-      done();
-    },
-  });
-  return { logger: winston.createLogger({ level: 'info', transports: [new winston.transports.Stream({ stream })] }), messages };
-}
 
 function config(port: number) {
   const base = routerConfig();
@@ -27,13 +14,13 @@ function config(port: number) {
 
 describe('the traffic controller in its own thread', () => {
   it('answers /health, logs through the given logger, and ends its thread on close', async () => {
-    const { logger, messages } = capture();
+    const { logger, entries } = captureLogger();
     const tc = await startTrafficControllerThread(config(0), logger);
     try {
       const health = await httpGet({ address: '127.0.0.1', family: 'IPv4', port: tc.httpAddress.port }, '/health');
       expect(health.status).toBe(200);
       expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', routersKnown: true });
-      expect(messages).toContain('tokens file read');
+      expect(entries.map(e => e.message)).toContain('tokens file read');
     } finally {
       await tc.close();
     }
@@ -45,7 +32,7 @@ describe('the traffic controller in its own thread', () => {
     await new Promise<void>(resolve => taken.listen(0, '127.0.0.1', resolve));
     try {
       const port = (taken.address() as { port: number }).port;
-      await expect(startTrafficControllerThread(config(port), capture().logger)).rejects.toThrow(/EADDRINUSE/);
+      await expect(startTrafficControllerThread(config(port), captureLogger().logger)).rejects.toThrow(/EADDRINUSE/);
     } finally {
       taken.close();
     }
