@@ -2,7 +2,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RejectReason } from '../envelope/codec';
 import { RefusedReason } from '../http/refusal';
 
-export type DropReason = 'tail_slow_consumer' | 'recent_evicted' | 'worker_behind' | 'worker_restarting';
+export type DropReason = 'tail_slow_consumer' | 'recent_evicted' | 'worker_behind' | 'worker_restarting' | 'worker_died';
 
 /** The router's self metrics, in their own registry (no globals: several routers per process in tests). */
 export class RouterMetrics {
@@ -55,7 +55,7 @@ export class RouterMetrics {
     // Every reason shows from the start at 0, so alerts can be written before the first failure.
     const reasons: RejectReason[] = ['oversized', 'invalid_utf8', 'not_json', 'invalid_envelope', 'unsigned', 'bad_signature', 'bad_syslog'];
     reasons.forEach(reason => this.rejected.inc({ reason }, 0));
-    (['tail_slow_consumer', 'recent_evicted', 'worker_behind', 'worker_restarting'] as DropReason[]).forEach(reason => this.dropped.inc({ reason }, 0));
+    (['tail_slow_consumer', 'recent_evicted', 'worker_behind', 'worker_restarting', 'worker_died'] as DropReason[]).forEach(reason => this.dropped.inc({ reason }, 0));
     (['bad_request', 'not_found', 'method_not_allowed', 'too_many_clients', 'origin_not_allowed', 'unauthorized'] as RefusedReason[]).forEach(reason =>
       this.refused.inc({ reason }, 0),
     );

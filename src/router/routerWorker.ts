@@ -12,7 +12,7 @@ export interface RouterWorkerData {
   readonly config: Config;
   readonly index: number;
   readonly count: number;
-  /** Bytes of batches taken so far (BigInt64Array over it), read by the reader to bound its queue. */
+  /** Bytes of batches taken so far, and lines (a BigInt64Array of 2 over it): the reader bounds its queue by them, and counts what a worker that dies held. */
   readonly consumed: SharedArrayBuffer;
   /** The reader's log level: its logger decides what is written, so the worker sends no more. */
   readonly logLevel: string;
@@ -47,7 +47,9 @@ function run(port: NonNullable<typeof parentPort>, data: RouterWorkerData): void
     const text = batches[0];
     if (text !== undefined) {
       let end = -1;
-      for (let n = 0; n < LINES_PER_TURN; n++) {
+      let lines = 0;
+      while (lines < LINES_PER_TURN) {
+        lines++;
         end = text.indexOf('\n', end + 1);
         if (end < 0) break;
       }
@@ -59,6 +61,7 @@ function run(port: NonNullable<typeof parentPort>, data: RouterWorkerData): void
         batch$.next(text.slice(0, end));
         batches[0] = text.slice(end + 1);
       }
+      Atomics.add(consumed, 1, BigInt(lines));
     }
     scheduled = batches.length > 0;
     if (scheduled) setImmediate(takeSome);

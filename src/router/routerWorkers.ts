@@ -9,8 +9,8 @@ export interface RouterWorkersOptions {
   readonly config: Config;
   readonly count: number;
   readonly logger: Logger;
-  /** Told of lines dropped before a worker took them: its queue full, or the worker restarting. */
-  readonly onDrop: (reason: 'worker_behind' | 'worker_restarting', lines: number) => void;
+  /** Told of lines dropped before a worker took them: its queue full, the worker restarting, or dead with them. */
+  readonly onDrop: (reason: 'worker_behind' | 'worker_restarting' | 'worker_died', lines: number) => void;
   /** Told of a worker that died and is being started again. */
   readonly onRestart: (index: number) => void;
   /** Told when the number of running workers changes. */
@@ -32,8 +32,9 @@ interface Slot {
   /** The worker's HTTP port while it runs. */
   port?: number;
   startedAt: number;
-  /** Bytes handed to this incarnation, and the counter of those it has taken. */
+  /** Bytes and lines handed to this incarnation, and the counters of those it has taken (bytes, lines). */
   posted: number;
+  postedLines: number;
   consumed: BigInt64Array;
   restartDelayMs: number;
   restartTimer?: NodeJS.Timeout;
@@ -57,7 +58,8 @@ export class RouterWorkers {
       index,
       startedAt: 0,
       posted: 0,
-      consumed: new BigInt64Array(new SharedArrayBuffer(8)),
+      postedLines: 0,
+      consumed: new BigInt64Array(new SharedArrayBuffer(16)),
       restartDelayMs: 0,
     }));
   }
@@ -95,6 +97,7 @@ export class RouterWorkers {
     const queued = slot.posted - Number(Atomics.load(slot.consumed, 0));
     if (queued + batch.byteLength > this.opts.config.router.workerQueueBytes) return this.opts.onDrop('worker_behind', lines);
     slot.posted += batch.byteLength;
+    slot.postedLines += lines;
     slot.worker.postMessage(batch satisfies ToWorker, [batch.buffer as ArrayBuffer]);
   }
 
@@ -144,8 +147,9 @@ export class RouterWorkers {
 
   private spawn(slot: Slot): Promise<void> {
     const { config, count, logger } = this.opts;
-    slot.consumed = new BigInt64Array(new SharedArrayBuffer(8));
+    slot.consumed = new BigInt64Array(new SharedArrayBuffer(16));
     slot.posted = 0;
+    slot.postedLines = 0;
     slot.startedAt = Date.now();
     const data: RouterWorkerData = { config, index: slot.index, count, consumed: slot.consumed.buffer as SharedArrayBuffer, logLevel: logger.level ?? config.logLevel };
     const worker = new Worker(workerScript(__dirname, __filename, 'routerWorker'), { workerData: data, stdout: false, stderr: false });
@@ -174,6 +178,9 @@ export class RouterWorkers {
       });
       worker.once('exit', code => {
         const wasRunning = slot.port !== undefined;
+        // What it was handed and never took is lost with it: counted, not silent.
+        const held = slot.postedLines - Number(Atomics.load(slot.consumed, 1));
+        if (held > 0 && !this.closing) this.opts.onDrop('worker_died', held);
         slot.port = undefined;
         slot.worker = undefined;
         this.opts.onRunning(this.running);

@@ -3,6 +3,8 @@
 // only what it held: the other worker's apps, their tail clients and their recent lines go on
 // untouched; the dead worker's apps are served again once it is back.
 import { shardOf } from '../../../streams/appShard';
+import { encodeEnvelopeJson } from '../../../src/envelope/codec';
+import { RouterWorkers } from '../../../src/router/routerWorkers';
 import { ShardedRouter, startShardedRouter } from '../../../src/router/shardedRouter';
 import { captureLogger } from '../../support/agentHarness';
 import { httpGet, recent } from '../../support/httpGet';
@@ -54,6 +56,9 @@ describe('router with two workers', () => {
     await router.terminateWorker(0);
     // Worker 0's tail clients lose their connection (they reconnect, as the CLI and the traffic controller do).
     await waitFor(() => tailA.isClosed, { what: "worker 0's tail client to be disconnected" });
+    // Lines for worker 0 while it restarts: each is counted as dropped (handed to it as it died,
+    // or while it was away), or reaches the new worker.
+    await sender.sendEnvelopes(numbered(a, 10, 100));
     await sender.sendEnvelopes(numbered(b, 30, 20));
     await waitFor(() => tailB.lines.length === 50, { what: "worker 1's client to get every line" });
     expect(tailB.isClosed).toBe(false);
@@ -63,12 +68,48 @@ describe('router with two workers', () => {
     await waitFor(async () => (await metricValue(router, 'loggregator_router_workers')) === 2, { what: 'worker 0 running again' });
     expect(await metricValue(router, 'loggregator_router_worker_restarts_total')).toBe(1);
     expect(messages()).toContain('router worker died; starting it again (its apps lose the lines it held)');
-    // Worker 0's recent lines went with it; worker 1's are all there.
+    // Worker 0's recent lines went with it (those sent while it restarted may be there); worker 1's are all there.
     expect((await recent(router.httpAddress, `app=${b}`)).length).toBe(50);
-    expect(await recent(router.httpAddress, `app=${a}`)).toEqual([]);
+    const afterDeath = (await recent(router.httpAddress, `app=${a}`)).map(e => lineNumber(e.message));
+    expect(afterDeath.every(n => n >= 100)).toBe(true);
+    const dropped = async (reason: string) => metricValue(router, 'loggregator_dropped_total', { reason });
+    expect(afterDeath.length + (await dropped('worker_restarting')) + (await dropped('worker_died'))).toBe(10);
     const again = await teardown.tail(router, `app=${a}`);
     await sender.sendEnvelopes(numbered(a, 10, 20));
     await waitFor(() => again.lines.length === 10, { what: "the restarted worker's new client to get new lines" });
-    expect((await recent(router.httpAddress, `app=${a}`)).map(e => lineNumber(e.message))).toEqual([...Array(10).keys()].map(i => i + 20));
+    expect((await recent(router.httpAddress, `app=${a}`)).map(e => lineNumber(e.message))).toEqual([...afterDeath, ...[...Array(10).keys()].map(i => i + 20)]);
+  });
+});
+
+describe('router workers: the queue to a worker', () => {
+  it('is bounded by router.workerQueueBytes: what does not fit is dropped and counted, the rest is ingested', async () => {
+    const drops: { reason: string; lines: number }[] = [];
+    const config = routerConfig({ router: { workers: 2, workerQueueBytes: 65_536 } });
+    const workers = new RouterWorkers({
+      config,
+      count: 2,
+      logger: captureLogger().logger,
+      onDrop: (reason, lines) => drops.push({ reason, lines }),
+      onRestart: () => undefined,
+      onRunning: () => undefined,
+    });
+    await workers.start();
+    try {
+      const app = appOf(0);
+      const lines = numbered(app, 200, 0, ' ' + 'x'.repeat(100)).map(encodeEnvelopeJson);
+      // Ten batches of 200 lines (about 50 KiB each) in one turn: the worker cannot have taken
+      // the first before the second comes, and two do not fit in 64 KiB.
+      for (let k = 0; k < 10; k++) workers.post(0, new TextEncoder().encode(lines.join('\n')), 200);
+      const dropped = drops.filter(d => d.reason === 'worker_behind').reduce((n, d) => n + d.lines, 0);
+      expect(dropped).toBeGreaterThanOrEqual(200);
+      expect(dropped % 200).toBe(0);
+      const ingested = async () => {
+        const [first] = await workers.metrics();
+        return first.find(m => m.name === 'loggregator_ingested_total')?.values[0]?.value ?? 0;
+      };
+      await waitFor(async () => (await ingested()) === 2000 - dropped, { what: 'the batches that fit to be ingested' });
+    } finally {
+      await workers.close();
+    }
   });
 });
