@@ -6,6 +6,7 @@ import { startTrafficControllerThread } from '../../../src/trafficController/tra
 import { captureLogger } from '../../support/agentHarness';
 import { httpGet } from '../../support/httpGet';
 import { routerConfig } from '../../support/routerConfig';
+import { waitFor } from '../../support/waitFor';
 
 function config(port: number) {
   const base = routerConfig();
@@ -25,6 +26,19 @@ describe('the traffic controller in its own thread', () => {
       await tc.close();
     }
     await expect(httpGet({ address: '127.0.0.1', family: 'IPv4', port: tc.httpAddress.port }, '/health')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('starts a thread that dies again, on the same port, and says so', async () => {
+    const { logger, entries } = captureLogger();
+    const tc = await startTrafficControllerThread(config(0), logger);
+    const address = { address: '127.0.0.1', family: 'IPv4', port: tc.httpAddress.port };
+    try {
+      await tc.terminate();
+      await waitFor(async () => (await httpGet(address, '/health').catch(() => undefined))?.status === 200, { what: 'the traffic controller back on its port' });
+      expect(entries.map(e => e.message)).toContain('the traffic controller thread died; starting it again (its clients reconnect)');
+    } finally {
+      await tc.close();
+    }
   });
 
   it('rejects when it cannot listen, saying why', async () => {
