@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RejectReason } from '../envelope/codec';
 import { RefusedReason } from '../http/refusal';
@@ -85,5 +86,26 @@ export class RouterMetrics {
     });
     // Process-wide (CPU, memory, event loop): a worker of a multi-worker router leaves them to the reader.
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    else {
+      // But its heap is its own (an isolate per thread): reported under the reader's names, so
+      // that the router's summed /metrics says the heap of all its threads.
+      const heap = () => getHeapStatistics();
+      new Gauge({
+        name: 'nodejs_heap_size_used_bytes',
+        help: 'Process heap size used from Node.js in bytes.',
+        registers: [this.registry],
+        collect() {
+          this.set(heap().used_heap_size);
+        },
+      });
+      new Gauge({
+        name: 'nodejs_heap_size_total_bytes',
+        help: 'Process heap size from Node.js in bytes.',
+        registers: [this.registry],
+        collect() {
+          this.set(heap().total_heap_size);
+        },
+      });
+    }
   }
 }
