@@ -60,15 +60,29 @@ export function decodeEnvelopeJson(text: string, keepText = false): Decoded {
     return reject('not_json', (err as Error).message);
   }
   const decoded = envelopeFromValue(value);
-  // Its own text is as good as a new encoding when it has the six fields in their order and
-  // nothing else (escapes may differ; the value is the same): no need to encode it again.
-  if (keepText && decoded.ok && hasCanonicalFields(value) && text.charCodeAt(0) === 0x7b && text.charCodeAt(text.length - 1) === 0x7d) {
+  if (keepText && decoded.ok && hasCanonicalFields(value) && isMinimalText(text, decoded.envelope)) {
     return { ok: true, envelope: decoded.envelope, json: text };
   }
   return decoded;
 }
 
 const CANONICAL_FIELDS = ['appId', 'sourceType', 'sourceInstance', 'messageType', 'timestamp', 'message'];
+/** The canonical JSON's length beside its values: braces, names, quotes, colons and commas. */
+const CANONICAL_FRAME_LENGTH = JSON.stringify(Object.fromEntries(CANONICAL_FIELDS.map(f => [f, '']))).length;
+
+/**
+ * Whether the text is the envelope's shortest JSON: its six fields in order (checked before), no
+ * whitespace, no escape and no repeated key, since any of those only adds length. Such a text is
+ * exactly what encodeEnvelopeJson makes of the value (valid JSON text cannot hold a quote,
+ * backslash or control character unescaped, nor, decoded from UTF-8, a lone surrogate), so it can
+ * be sent on as it is.
+ */
+function isMinimalText(text: string, e: Envelope): boolean {
+  return (
+    text.length ===
+    CANONICAL_FRAME_LENGTH + e.appId.length + e.sourceType.length + e.sourceInstance.length + e.messageType.length + e.timestamp.length + e.message.length
+  );
+}
 
 function hasCanonicalFields(value: unknown): boolean {
   let i = 0;
@@ -194,7 +208,7 @@ export function decodeEnvelopeLines(text: string, keepText = false): Decoded[] {
   for (;;) {
     const end = newline < 0 ? text.length : newline;
     // Blank parts (a trailing "\n", "\r\n" line ends) carry nothing; they are not rejections.
-    if (end > start && text.slice(start, end).trim() !== '') decoded.push(decodeEnvelopeJson(text.slice(start, end), keepText));
+    if (end > start && !isBlankText(text, start, end)) decoded.push(decodeEnvelopeJson(text.slice(start, end), keepText));
     if (newline < 0) break;
     start = newline + 1;
     newline = text.indexOf('\n', start);
@@ -263,6 +277,15 @@ function claimedAppId(text: Buffer): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether text[start, end) holds only JSON whitespace (a batch's blank part, e.g. a trailing "\r"). */
+function isBlankText(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) return false;
+  }
+  return true;
 }
 
 /** Whether bytes hold only JSON whitespace (a batch's blank part, e.g. a trailing "\r"). */

@@ -17,7 +17,7 @@ import { FileBindingStore } from '../bindings/fileBindingStore';
 import { Config, ConfigError, routerWorkers } from '../config/loadConfig';
 import { DrainMetrics } from '../drain/drainMetrics';
 import { runDrains } from '../drain/drains';
-import { decodeEnvelopeLines } from '../envelope/codec';
+import { Decoded, decodeEnvelopeLines } from '../envelope/codec';
 import { Envelope } from '../envelope/envelope';
 import { encodeSyslogMessage, octetCounted } from '../envelope/rfc5424';
 import { Logger } from '../logger';
@@ -107,7 +107,7 @@ async function startSingleRouter(config: Config, logger: Logger): Promise<Router
 export async function startRouterShard(config: Config, logger: Logger, shard: Shard): Promise<RouterShard> {
   const core = await startRouterCore(config, logger, {
     open: async () => undefined,
-    ingest: own$ => ingestWith(shard.batch$, batch => decodeEnvelopeLines(batch, true), own$),
+    ingest: own$ => ingestWith(shard.batch$, batch => decodeEnvelopeLines(batch, true).map(decoded => ownedOnly(decoded, shard)), own$),
     http: { host: '127.0.0.1', port: 0 },
     recentShare: shard.count,
     owns: appId => shardOf(appId, shard.count) === shard.index,
@@ -118,6 +118,16 @@ export async function startRouterShard(config: Config, logger: Logger, shard: Sh
     stopIngest: async () => undefined,
   });
   return { httpAddress: core.http.server.address() as AddressInfo, metrics: core.metrics, close: () => core.close() };
+}
+
+/**
+ * The reader sends an envelope to the worker of the app its text names first; JSON's last
+ * repeated key wins in the decoded envelope. One that names two apps is refused, counted, by the
+ * worker it reached instead of living where no reader of its app would look.
+ */
+function ownedOnly(decoded: Decoded, shard: Shard): Decoded {
+  if (!decoded.ok || shardOf(decoded.envelope.appId, shard.count) === shard.index) return decoded;
+  return { ok: false, reason: 'invalid_envelope', detail: 'appId is given more than once, with other values' };
 }
 
 interface CoreOptions {

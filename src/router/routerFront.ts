@@ -1,6 +1,6 @@
-import { IncomingMessage, ServerResponse, Server, createServer, request } from 'node:http';
+import { IncomingHttpHeaders, IncomingMessage, ServerResponse, Server, createServer, request } from 'node:http';
 import { Socket, connect } from 'node:net';
-import { Duplex } from 'node:stream';
+import { Duplex, pipeline } from 'node:stream';
 import { Registry } from 'prom-client';
 import { shardOf } from '../../streams/appShard';
 import { acceptApiRequest } from '../http/apiRequest';
@@ -20,6 +20,17 @@ export interface RouterFrontOptions {
   readonly health: () => object;
   readonly notReady: () => string | undefined;
   readonly onRefused: (refusal: Refusal) => void;
+}
+
+/** The longest a worker may take over a /recent answer (a single router's answer is in memory). */
+const RECENT_TIMEOUT_MS = 10_000;
+
+/** Headers that belong to one connection (RFC 9110 §7.6.1), and a body's framing: never passed on. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'content-length', 'expect']);
+
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const named = new Set(String(headers.connection ?? '').toLowerCase().split(',').map(h => h.trim()));
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name) && !named.has(name)));
 }
 
 /**
@@ -85,10 +96,17 @@ export class RouterFront {
     // GET /recent: answered by the app's worker.
     const port = this.portFor(url);
     if (port instanceof Refusal) return this.refuse(res, port);
-    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, answer => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    // A connection of its own (no pooled keep-alive a caller's headers could desynchronise) and
+    // only the end-to-end headers, both ways; a worker that stops answering is given up on.
+    const upstream = request(
+      { host: '127.0.0.1', port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent: false, timeout: RECENT_TIMEOUT_MS },
+      answer => {
+        res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
+        // A worker that dies mid-answer ends the client's answer too, cut (not a hanging 200).
+        pipeline(answer, res, err => err && res.destroy());
+      },
+    );
+    upstream.on('timeout', () => upstream.destroy(new Error(`no answer in ${RECENT_TIMEOUT_MS / 1000} s`)));
     upstream.on('error', err => {
       if (!res.headersSent) return this.refuse(res, new Refusal(503, 'worker_unavailable', `the router's worker for this app did not answer (${(err as NodeJS.ErrnoException).code ?? err.message}); try again`, { 'Retry-After': '1' }));
       res.destroy();

@@ -180,7 +180,7 @@ export class RouterWorkers {
         const wasRunning = slot.port !== undefined;
         // What it was handed and never took is lost with it: counted, not silent.
         const held = slot.postedLines - Number(Atomics.load(slot.consumed, 1));
-        if (held > 0 && !this.closing) this.opts.onDrop('worker_died', held);
+        if (held > 0) this.opts.onDrop('worker_died', held);
         slot.port = undefined;
         slot.worker = undefined;
         this.opts.onRunning(this.running);

@@ -7,7 +7,7 @@ import { encodeEnvelopeJson } from '../../../src/envelope/codec';
 import { RouterWorkers } from '../../../src/router/routerWorkers';
 import { ShardedRouter, startShardedRouter } from '../../../src/router/shardedRouter';
 import { captureLogger } from '../../support/agentHarness';
-import { httpGet, recent } from '../../support/httpGet';
+import { httpGet, rawHttp, recent } from '../../support/httpGet';
 import { routerConfig } from '../../support/routerConfig';
 import { metricValue } from '../../support/routerMetricValue';
 import { Teardown } from '../../support/teardown';
@@ -78,6 +78,35 @@ describe('router with two workers', () => {
     await sender.sendEnvelopes(numbered(a, 10, 20));
     await waitFor(() => again.lines.length === 10, { what: "the restarted worker's new client to get new lines" });
     expect((await recent(router.httpAddress, `app=${a}`)).map(e => lineNumber(e.message))).toEqual([...afterDeath, ...[...Array(10).keys()].map(i => i + 20)]);
+  });
+});
+
+describe('router with two workers: bad input at its edges', () => {
+  const teardown = new Teardown();
+  afterEach(() => teardown.run());
+
+  it('refuses, counted, an envelope that names two apps of two workers (the reader routes by the first)', async () => {
+    const router = teardown.add(await startShardedRouter(routerConfig({ router: { workers: 2 } }), captureLogger().logger), r => r.close());
+    const [a, b] = [appOf(0), appOf(1)];
+    const twice = encodeEnvelopeJson(numbered(a, 1)[0]).replace(/}$/, `,"appId":"${b}"}`);
+    await teardown.sender(router).send([Buffer.from(twice), Buffer.from(encodeEnvelopeJson(numbered(b, 1)[0]))]);
+    await waitFor(async () => (await metricValue(router, 'loggregator_ingested_total')) === 1, { what: 'the good line' });
+    await waitFor(async () => (await metricValue(router, 'loggregator_rejected_total', { reason: 'invalid_envelope' })) === 1, { what: 'the rejection' });
+    expect((await recent(router.httpAddress, `app=${b}`)).length).toBe(1);
+    expect(await metricValue(router, 'loggregator_recent_lines')).toBe(1);
+  });
+
+  it('passes no connection-level header between caller and worker: a GET with a Content-Length does not upset the next caller, HTTP/1.0 gets HTTP/1.0', async () => {
+    const router = teardown.add(await startShardedRouter(routerConfig({ router: { workers: 2 } }), captureLogger().logger), r => r.close());
+    const a = appOf(0);
+    await teardown.sender(router).sendEnvelopes(numbered(a, 3));
+    await waitFor(async () => (await recent(router.httpAddress, `app=${a}`)).length === 3, { what: 'the lines' });
+    await rawHttp(router.httpAddress, `GET /recent?app=${a} HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\nConnection: close\r\n\r\n`);
+    for (let i = 0; i < 3; i++) expect((await recent(router.httpAddress, `app=${a}`)).length).toBe(3);
+    const old = await rawHttp(router.httpAddress, `GET /recent?app=${a} HTTP/1.0\r\n\r\n`);
+    expect(old).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(old.toLowerCase()).not.toContain('transfer-encoding');
+    expect(old.split('\r\n\r\n')[1].trim().split('\n').length).toBe(3);
   });
 });
 
