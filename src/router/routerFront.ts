@@ -25,6 +25,9 @@ export interface RouterFrontOptions {
 /** The longest a worker may take over a /recent answer (a single router's answer is in memory). */
 const RECENT_TIMEOUT_MS = 10_000;
 
+/** How long a tail client may take to read the rest once its worker has closed the connection. */
+const END_GRACE_MS = 10_000;
+
 /** Headers that belong to one connection (RFC 9110 §7.6.1), and a body's framing: never passed on. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'content-length', 'expect']);
 
@@ -143,7 +146,13 @@ export class RouterFront {
     });
     socket.on('error', end);
     socket.on('close', end);
-    upstream.on('close', end);
+    // The worker closed its side (a closing handshake, a shutdown's 1001): the client is sent
+    // what is still on its way (pipe ends it once written), not cut; close() cuts it after its grace.
+    upstream.on('close', () => {
+      if (!socket.writableEnded) socket.end();
+      // A client that does not take the rest within the grace is cut.
+      setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+    });
     upstream.setNoDelay(true);
     let lines = `${req.method} ${req.url} HTTP/1.1\r\n`;
     for (let i = 0; i < req.rawHeaders.length; i += 2) lines += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
