@@ -89,23 +89,17 @@ export class RouterMetrics {
     else {
       // But its heap is its own (an isolate per thread): reported under the reader's names, so
       // that the router's summed /metrics says the heap of all its threads.
-      const heap = () => getHeapStatistics();
-      new Gauge({
-        name: 'nodejs_heap_size_used_bytes',
-        help: 'Process heap size used from Node.js in bytes.',
-        registers: [this.registry],
-        collect() {
-          this.set(heap().used_heap_size);
-        },
-      });
-      new Gauge({
-        name: 'nodejs_heap_size_total_bytes',
-        help: 'Process heap size from Node.js in bytes.',
-        registers: [this.registry],
-        collect() {
-          this.set(heap().total_heap_size);
-        },
-      });
+      const heapGauge = (name: string, help: string, read: (heap: ReturnType<typeof getHeapStatistics>) => number) =>
+        new Gauge({
+          name,
+          help,
+          registers: [this.registry],
+          collect() {
+            this.set(read(getHeapStatistics()));
+          },
+        });
+      heapGauge('nodejs_heap_size_used_bytes', 'Process heap size used from Node.js in bytes.', heap => heap.used_heap_size);
+      heapGauge('nodejs_heap_size_total_bytes', 'Process heap size from Node.js in bytes.', heap => heap.total_heap_size);
     }
   }
 }
