@@ -15,6 +15,8 @@ export class LogLine {
     readonly envelope: Envelope,
     /** The envelope's canonical JSON when it is at hand already (the text it was decoded from). */
     json?: string,
+    /** Where the traffic controller got the line from (a router's id); unset inside a router. */
+    readonly origin?: string,
   ) {
     this.#json = json;
   }

@@ -7,12 +7,20 @@ import { Envelope } from '../src/envelope/envelope';
  * senders' clocks: the only order that spans routers); lines with equal timestamps keep their
  * router's order, and routers the order they were given in (the sort is stable).
  */
-export function mergeRecent(answers: readonly (readonly Envelope[])[], limit: number): Envelope[] {
+export function mergeRecent<T = Envelope>(
+  answers: readonly (readonly T[])[],
+  limit: number,
+  timestampOf: (item: T) => string = item => (item as Envelope).timestamp,
+): T[] {
   if (limit <= 0) return [];
   // Sorted even when one router answered: the order (and which lines a limit keeps) must not
   // depend on whether another router without the app's lines was asked too.
   const all = answers.flat();
   // Timestamps are decimal strings of up to 19 digits: compared by length, then text, without BigInt.
-  all.sort((a, b) => a.timestamp.length - b.timestamp.length || (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+  all.sort((x, y) => {
+    const a = timestampOf(x);
+    const b = timestampOf(y);
+    return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  });
   return all.slice(-limit);
 }

@@ -152,4 +152,48 @@ describe('spliceRecent', () => {
       expectObservable(spliceRecent(recent, live, { maxHeld: 10 })).toBe('---a-b(Bc)--d-|', v);
     });
   });
+
+  describe("with seam 'identity' across routers", () => {
+    // Lines as the traffic controller has them: seq means nothing, origin names the router.
+    const from = (origin: string, message: string) => new LogLine(0, line(0, 'app-a', message).envelope, undefined, origin);
+
+    it('skips a line of the recent answer that arrives live only after the answer is complete', () => {
+      testScheduler.run(({ cold, hot, expectObservable }) => {
+        // r1 answered with a and b; its live copy of b travels on another connection and comes late.
+        const v = { a: from('r1', 'a'), b: from('r1', 'b'), B: from('r1', 'b'), c: from('r1', 'c') };
+        const live = hot('-------B-c-|', v);
+        const recent = cold('--a-b|', v);
+        expectObservable(spliceRecent(recent, live, { maxHeld: 10, seam: 'identity' })).toBe('--a-b----c-|', v);
+      });
+    });
+
+    it("stops looking once a router's live stream has passed its answer: later lines pass even if they repeat one", () => {
+      testScheduler.run(({ cold, hot, expectObservable }) => {
+        // c is new, so r1's live stream is past the answer; the a after it is an app repeating itself.
+        const v = { a: from('r1', 'a'), c: from('r1', 'c'), A: from('r1', 'a') };
+        const live = hot('-----c-A-|', v);
+        const recent = cold('-a|', v);
+        expectObservable(spliceRecent(recent, live, { maxHeld: 10, seam: 'identity' })).toBe('-a---c-A-|', v);
+      });
+    });
+
+    it("keeps each router's seam apart: one router's new line does not end another's", () => {
+      testScheduler.run(({ cold, hot, expectObservable }) => {
+        const v = { a: from('r1', 'a'), b: from('r2', 'b'), c: from('r1', 'c'), B: from('r2', 'b'), d: from('r2', 'd') };
+        const live = hot('-----c-B-d-|', v);
+        const recent = cold('-(ab|)', v);
+        expectObservable(spliceRecent(recent, live, { maxHeld: 10, seam: 'identity' })).toBe('-(ab)c---d-|', v);
+      });
+    });
+
+    it('skips held lines found in the answer even after a held line older than its window', () => {
+      testScheduler.run(({ cold, hot, expectObservable }) => {
+        // A burst: o came live before the answer was read and fell out of its limit; b and c are in it.
+        const v = { o: from('r1', 'o'), b: from('r1', 'b'), c: from('r1', 'c'), B: from('r1', 'b'), C: from('r1', 'c'), d: from('r1', 'd') };
+        const live = hot('-o-B-----C-d-|', v);
+        const recent = cold('----(bc|)', v);
+        expectObservable(spliceRecent(recent, live, { maxHeld: 10, seam: 'identity' })).toBe('----(bco)--d-|', v);
+      });
+    });
+  });
 });

@@ -56,7 +56,7 @@ export function routerTail(router: RouterInfo, appId: string, opts: RouterTailOp
       const decoded = decodeEnvelopeJson(data.toString(), true);
       if (!decoded.ok) return opts.onInvalidFrame(router, decoded.detail);
       if (decoded.envelope.appId !== appId) return opts.onInvalidFrame(router, `a line of another app (${decoded.envelope.appId})`);
-      subscriber.next({ kind: 'line', line: new LogLine(0, decoded.envelope, decoded.json) });
+      subscriber.next({ kind: 'line', line: new LogLine(0, decoded.envelope, decoded.json, router.id) });
     });
     ws.on('unexpected-response', (_req, res) => {
       subscriber.error(new Error(`refused: HTTP ${res.statusCode}`));

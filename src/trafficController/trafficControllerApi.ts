@@ -14,7 +14,6 @@ import { routerNotice } from '../../streams/routerNotice';
 import { Authorizer } from '../auth/authorizer';
 import { bearerToken } from '../auth/bearerToken';
 import { TailConfig } from '../config/loadConfig';
-import { Envelope } from '../envelope/envelope';
 import { AppQuery, parseAppQuery } from '../http/appQuery';
 import { sendNdjson } from '../http/ndjsonAnswer';
 import { Refusal, sendRefusal } from '../http/refusal';
@@ -55,7 +54,8 @@ export interface TrafficControllerApiOptions {
 
 /** A recent merge: the lines, and the routers whose answers are missing from it (and why). */
 interface MergedRecent {
-  readonly envelopes: Envelope[];
+  /** Each line knows the router it came from (the tail's seam needs it). */
+  readonly lines: LogLine[];
   readonly asked: number;
   readonly skipped: { readonly router: RouterInfo; readonly reason: string }[];
 }
@@ -211,7 +211,7 @@ export class TrafficControllerApi {
       if (merged.asked > 0 && merged.skipped.length === merged.asked) {
         return this.refuse(res, new Refusal(502, 'routers_failed', `no router answered: ${skipped}`, headers));
       }
-      await sendNdjson(res, merged.envelopes.map(e => new LogLine(0, e).json), headers);
+      await sendNdjson(res, merged.lines.map(line => line.json), headers);
     } finally {
       res.off('close', leave);
       this.recentSlots.release();
@@ -229,19 +229,22 @@ export class TrafficControllerApi {
           maxBytes: this.opts.recent.maxBytesPerRouter,
           onInvalidLine: () => this.metrics.invalidRouterLines.inc(),
           apiToken: this.opts.routerApiToken,
-        }).catch((err: unknown) => {
-          const reason = err instanceof RecentFailure ? err.reason : 'unreachable';
-          // Cancelled because the client went: not the router's failure.
-          if (!signal?.aborted) {
-            this.metrics.recentRouterFailures.inc({ router: router.id, reason });
-            if (reason === 'refused') this.routerRefusals.record(router.id, refusalHint((err as Error).message));
-          }
-          skipped.push({ router, reason });
-          return [] as Envelope[];
-        }),
+        }).then(
+          envelopes => envelopes.map(e => new LogLine(0, e, undefined, router.id)),
+          (err: unknown) => {
+            const reason = err instanceof RecentFailure ? err.reason : 'unreachable';
+            // Cancelled because the client went: not the router's failure.
+            if (!signal?.aborted) {
+              this.metrics.recentRouterFailures.inc({ router: router.id, reason });
+              if (reason === 'refused') this.routerRefusals.record(router.id, refusalHint((err as Error).message));
+            }
+            skipped.push({ router, reason });
+            return [] as LogLine[];
+          },
+        ),
       ),
     );
-    return { envelopes: mergeRecent(answers, limit), asked: routers.length, skipped };
+    return { lines: mergeRecent(answers, limit, line => line.envelope.timestamp), asked: routers.length, skipped };
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -343,7 +346,7 @@ export class TrafficControllerApi {
       await this.liveStreamsOpen(app);
       const merged = await this.mergedRecent(this.routers.current ?? [], app, limit, signal);
       return [
-        ...merged.envelopes.map(e => new LogLine(0, e)),
+        ...merged.lines,
         ...merged.skipped.map(s => notice(`recent lines from router ${s.router.id} are missing (${s.reason})`)),
       ];
     } catch (err) {
