@@ -14,6 +14,13 @@ export function forbidden(appId: string): AuthDecision {
   return { allowed: false, status: 403, reason: 'forbidden', message: `token may not read app ${JSON.stringify(appId.slice(0, 64))}` };
 }
 
+export function firehoseForbidden(how: string): AuthDecision {
+  return { allowed: false, status: 403, reason: 'forbidden', message: `token may not read the firehose (${how})` };
+}
+
+/** The scope that lets a token read the firehose: a tokens file grant, the callout's path. */
+export const FIREHOSE_SCOPE = 'firehose';
+
 /** `cause` says what went wrong, for the client: it must not contain the token. */
 export function authorizerUnavailable(cause: string): AuthDecision {
   return { allowed: false, status: 503, reason: 'authorizer_unavailable', message: `cannot check authorization right now: ${cause}; try again` };

@@ -15,6 +15,8 @@ export type { AuthDecision } from './authDecision';
 export interface Authorizer {
   /** Never rejects: a failure to decide is a 503 decision (fail closed). */
   authorize(token: string, appId: string): Promise<AuthDecision>;
+  /** May the bearer read every app's lines (GET /firehose)? Never rejects, as authorize. */
+  authorizeFirehose(token: string): Promise<AuthDecision>;
   /** What decides, for the startup log, e.g. "tokens file /var/lib/loggregator/tokens.json". */
   readonly description: string;
   /** Stops watching and calling out; later calls are answered 503. */

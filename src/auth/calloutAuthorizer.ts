@@ -4,7 +4,7 @@
 import { LRUCache } from 'lru-cache';
 import { Logger } from '../logger';
 import { RejectionLog } from '../router/rejectionLog';
-import { ALLOWED, AuthDecision, SHUTTING_DOWN, authorizerUnavailable, forbidden, unknownToken } from './authDecision';
+import { ALLOWED, AuthDecision, FIREHOSE_SCOPE, SHUTTING_DOWN, authorizerUnavailable, firehoseForbidden, forbidden, unknownToken } from './authDecision';
 import type { Authorizer } from './authorizer';
 import { isWellFormedToken, redactAccessToken } from './bearerToken';
 import { tokenDigest } from './tokenDigest';
@@ -74,6 +74,12 @@ export class CalloutAuthorizer implements Authorizer {
       // Not a CalloutFailure: lru-cache cut the callout short (closed, or evicted by newer ones).
       return authorizerUnavailable(err instanceof CalloutFailure ? err.message : this.closed ? SHUTTING_DOWN : 'too many authorization checks at once');
     }
+  }
+
+  /** GET <url>/firehose with the caller's token, cached and failing closed like an app's check. */
+  async authorizeFirehose(token: string): Promise<AuthDecision> {
+    const decision = await this.authorize(token, FIREHOSE_SCOPE);
+    return !decision.allowed && decision.reason === 'forbidden' ? firehoseForbidden(`${redactAccessToken(this.appUrl(FIREHOSE_SCOPE).href)} said no`) : decision;
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { Observable, Subscription, catchError, debounceTime, map, of, switchMap } from 'rxjs';
 import { readTextFile, watchedFileEvents } from '../files/watchedFile';
 import { Logger } from '../logger';
-import { ALLOWED, AuthDecision, SHUTTING_DOWN, authorizerUnavailable, forbidden, unknownToken } from './authDecision';
+import { ALLOWED, AuthDecision, FIREHOSE_SCOPE, SHUTTING_DOWN, authorizerUnavailable, firehoseForbidden, forbidden, unknownToken } from './authDecision';
 import type { Authorizer } from './authorizer';
 import { parseTokensFile, TokensFileRead } from './tokensFileFormat';
 import { tokenDigest } from './tokenDigest';
@@ -69,6 +69,13 @@ export class TokensFileAuthorizer implements Authorizer {
     return apps === '*' || apps.has(appId) ? ALLOWED : forbidden(appId);
   }
 
+  async authorizeFirehose(token: string): Promise<AuthDecision> {
+    if (this.closed) return authorizerUnavailable(SHUTTING_DOWN);
+    const apps = this.grants.get(tokenDigest(token));
+    if (apps === undefined) return unknownToken();
+    return apps === '*' || apps.has(FIREHOSE_SCOPE) ? ALLOWED : firehoseForbidden(`grant it "${FIREHOSE_SCOPE}" in ${this.path}`);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.subscription.unsubscribe();
@@ -95,7 +102,7 @@ export class TokensFileAuthorizer implements Authorizer {
       if (was !== 'missing') this.logger.warn('the tokens file does not exist: no token is valid until it is back', { path: this.path });
     } else if (state.ok) {
       this.lastRead = 'valid';
-      this.grants = new Map(state.grants.map(g => [tokenDigest(g.token), g.apps === '*' ? '*' : new Set(g.apps)]));
+      this.grants = new Map(state.grants.map(g => [tokenDigest(g.token), g.apps === '*' ? '*' : new Set(typeof g.apps === 'string' ? [g.apps] : g.apps)]));
       this.logger.info('tokens file read', { path: this.path, tokens: this.grants.size });
     } else {
       const meanwhile = was === undefined ? 'no token is valid' : 'the last valid tokens stay in effect';

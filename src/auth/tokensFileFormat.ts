@@ -1,13 +1,14 @@
 // tokens.json, the tokens of "tokens" auth mode: which token may read which apps.
-//   { "tokens": { "<token>": ["app-1", "app-2"], "<admin token>": "*" } }
+//   { "tokens": { "<token>": ["app-1", "app-2"], "<admin token>": "*", "<nozzle token>": "firehose" } }
+// "firehose", alone or in a list, lets the token read every app's lines through /firehose.
 // Every problem is described by position ("the 2nd token"), never by quoting the file: the file
 // is made of secrets, and problem descriptions go to the log.
 import Ajv, { ErrorObject } from 'ajv';
 import envelopeSchema from '../../config/envelope.schema.json';
 import { B64TOKEN_PATTERN, MAX_TOKEN_CHARS, TOKEN_RULE } from './bearerToken';
 
-/** What one token may read: every app, or the listed ones. */
-export type AppGrant = '*' | readonly string[];
+/** What one token may read: every app, the firehose, or the listed apps (and the firehose, if listed). */
+export type AppGrant = '*' | 'firehose' | readonly string[];
 
 export interface TokenGrant {
   readonly token: string;
@@ -19,7 +20,7 @@ export type TokensFileRead = { readonly ok: true; readonly grants: readonly Toke
 /** Far more than any hand-kept list of tokens; a larger file is refused, not read into memory twice. */
 export const MAX_TOKENS_FILE_CHARS = 4 * 1024 * 1024;
 
-const SHAPE = 'expected {"tokens": {"<token>": ["app-id", …] or "*", …}}';
+const SHAPE = 'expected {"tokens": {"<token>": ["app-id", …] or "*" or "firehose", …}}';
 const APP_ID_RULE = '1-48 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit';
 
 const schema = {
@@ -33,7 +34,7 @@ const schema = {
       // if/then/else rather than oneOf: one error per mistake, not one per branch.
       additionalProperties: {
         if: { type: 'string' },
-        then: { const: '*' },
+        then: { enum: ['*', 'firehose'] },
         else: { type: 'array', items: { type: 'string', pattern: envelopeSchema.properties.appId.pattern } },
       },
     },
@@ -81,7 +82,7 @@ function describe(e: ErrorObject, keys: readonly string[]): string | undefined {
   if (badKey !== undefined) return `${nth(keys.indexOf(badKey))} token is not a well-formed token (${TOKEN_RULE})`;
   if (key === undefined) return `"tokens" must be an object (${SHAPE})`;
   const which = nth(keys.indexOf(key));
-  if (item === undefined) return `${which} token must map to "*" or a list of app ids`;
+  if (item === undefined) return `${which} token must map to "*", "firehose" or a list of app ids`;
   return `${which} token: app ${Number(item) + 1} of its list is not a valid app id (${APP_ID_RULE})`;
 }
 

@@ -89,6 +89,20 @@ describe('CalloutAuthorizer', () => {
       expect(api.requests.map(r => r.path)).toEqual(['/v2/apps/app-a', '/v2/apps/app-b', '/v2/apps/app-c?fields=guid']);
     });
 
+    it('asks <url>/firehose for the firehose: 200 allows, 403 and 404 forbid it, 401 is an unknown token', async () => {
+      const allowing = await FakeApi.start(teardown, answer(200));
+      expect(await authorizer(allowing).authorizeFirehose(TOKEN)).toEqual({ allowed: true });
+      expect(allowing.requests).toEqual([{ path: '/v2/apps/firehose', authorization: `Bearer ${TOKEN}` }]);
+      for (const status of [403, 404]) {
+        const api = await FakeApi.start(teardown, answer(status));
+        const decision = await authorizer(api).authorizeFirehose(TOKEN);
+        expect(decision).toEqual({ allowed: false, status: 403, reason: 'forbidden', message: `token may not read the firehose (${api.base}/firehose said no)` });
+        expectNoToken(decision);
+      }
+      const unknown = await FakeApi.start(teardown, answer(401));
+      expect(await authorizer(unknown).authorizeFirehose(TOKEN)).toMatchObject({ allowed: false, status: 401 });
+    });
+
     it('401 is an unknown token', async () => {
       const api = await FakeApi.start(teardown, answer(401, '{"error":"invalid_token"}'));
       expect(await authorizer(api).authorize(TOKEN, 'my-app')).toEqual({ allowed: false, status: 401, reason: 'unknown_token', message: 'unknown or expired token' });

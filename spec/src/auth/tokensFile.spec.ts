@@ -33,7 +33,7 @@ function pieceOf(token: string, text: string): string | undefined {
   return undefined;
 }
 
-const fileOf = (tokens: Record<string, string[] | '*'>) => JSON.stringify({ tokens }, null, 2);
+const fileOf = (tokens: Record<string, string[] | '*' | 'firehose'>) => JSON.stringify({ tokens }, null, 2);
 
 describe('tokens file', () => {
   const teardown = new Teardown();
@@ -75,6 +75,28 @@ describe('tokens file', () => {
       expect(await authorizer.authorize(LISTED, 'app-1')).toEqual({ allowed: true });
       expect(await authorizer.authorize(LISTED, 'app.two')).toEqual({ allowed: true });
       expect(await authorizer.authorize(LISTED, 'app-3')).toEqual({ allowed: false, status: 403, reason: 'forbidden', message: 'token may not read app "app-3"' });
+    });
+
+    it('lets "*", "firehose" and a list naming "firehose" read the firehose; refuses a list without it, 403', async () => {
+      const NOZZLE = `nozzle.${randomBytes(24).toString('base64url')}`;
+      writeFileSync(path, fileOf({ [ADMIN]: '*', [NOZZLE]: 'firehose', [NEW]: ['app-1', 'firehose'], [LISTED]: ['app-1'] }));
+      const authorizer = await open();
+
+      expect(await authorizer.authorizeFirehose(ADMIN)).toEqual({ allowed: true });
+      expect(await authorizer.authorizeFirehose(NOZZLE)).toEqual({ allowed: true });
+      expect(await authorizer.authorizeFirehose(NEW)).toEqual({ allowed: true });
+      expect(await authorizer.authorize(NEW, 'app-1')).toEqual({ allowed: true });
+      expect(await statusOf(authorizer, NOZZLE, 'app-1')).toBe(403); // the firehose scope is not a grant of each app
+      const refused = await authorizer.authorizeFirehose(LISTED);
+      expect(refused).toEqual({ allowed: false, status: 403, reason: 'forbidden', message: `token may not read the firehose (grant it "firehose" in ${path})` });
+      expect(await authorizer.authorizeFirehose(`${ADMIN}x`)).toMatchObject({ allowed: false, status: 401 });
+    });
+
+    it('refuses a file that maps a token to a string other than "*" or "firehose", saying what is allowed', async () => {
+      writeFileSync(path, JSON.stringify({ tokens: { [ADMIN]: 'all' } }));
+      const authorizer = await open();
+      expect(await statusOf(authorizer, ADMIN, 'app-1')).toBe(401);
+      await waitFor(() => logs.lines.some(l => l.includes('must map to \\"*\\", \\"firehose\\" or a list of app ids')), { what: 'the error naming the allowed values', ...SOON });
     });
 
     it('answers an unknown token 401', async () => {

@@ -49,6 +49,7 @@ async function withSlowAuthorizer(teardown: Teardown): Promise<{ port: number; c
       await released;
       return unknownToken();
     },
+    authorizeFirehose: async () => unknownToken(),
     close: async () => undefined,
   };
   const tc = await startTrafficController(tcConfig(), logger, { routers$: new BehaviorSubject<readonly RouterInfo[]>([]), authorizer });

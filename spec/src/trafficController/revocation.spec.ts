@@ -16,7 +16,7 @@ describe('traffic controller: open tails are re-authorized', () => {
   afterEach(() => teardown.run());
 
   async function start(decide: () => AuthDecision) {
-    const authorizer: Authorizer = { description: 'scripted', authorize: async () => decide(), close: async () => undefined };
+    const authorizer: Authorizer = { description: 'scripted', authorize: async () => decide(), authorizeFirehose: async () => decide(), close: async () => undefined };
     const config = tcConfig();
     const tc = await startTrafficController(
       { ...config, trafficController: { ...config.trafficController, auth: { ...config.trafficController.auth, recheckSeconds: 1 } } },

@@ -21,6 +21,7 @@ describe('traffic controller shutdown', () => {
         await new Promise(resolve => setTimeout(resolve, 800));
         return { allowed: true };
       },
+      authorizeFirehose: async () => ({ allowed: true }),
       close: async () => undefined,
     };
     const config = tcConfig();
