@@ -6,13 +6,20 @@ import { LogLine } from './logLine';
  * of a line does not grow with the number of tail clients on other apps (and a subscriber to
  * app A cannot see a line of app B: it is never offered one). Channels are hot: a subscriber
  * sees the lines published after it subscribed. An app's channel exists only while it has
- * subscribers.
+ * subscribers. Every app's lines together (the firehose) are one more channel, hot alike.
  */
 export class AppChannels {
   private readonly channels = new Map<string, Subject<LogLine>>();
+  private readonly everyApp$ = new Subject<LogLine>();
 
   publish(line: LogLine): void {
     this.channels.get(line.appId)?.next(line);
+    if (this.everyApp$.observed) this.everyApp$.next(line);
+  }
+
+  /** Every app's lines, as they are published after subscription. */
+  everyApp(): Observable<LogLine> {
+    return this.everyApp$.asObservable();
   }
 
   channel(appId: string): Observable<LogLine> {

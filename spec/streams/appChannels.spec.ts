@@ -46,6 +46,16 @@ describe('AppChannels', () => {
     });
   });
 
+  it("gives everyApp's subscribers every app's lines published while they are subscribed, in order", () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const lines = hot('-a-B-c-D-e-|', v);
+      expectObservable(channels.everyApp(), '^------!').toBe('-a-B-c-', v);
+      expectObservable(channels.everyApp(), '--^-------!').toBe('---B-c-D-e', v);
+      expectObservable(lines.pipe(publishToChannels(channels))).toBe('-a-B-c-D-e-|', v);
+    });
+    expect(channels.size).toBe(0); // the firehose is not an app's channel
+  });
+
   it('is hot: a late subscriber sees only the lines published after it subscribed', () => {
     testScheduler.run(({ hot, expectObservable }) => {
       const lines = hot('-a-B-c-D-e-|', v);

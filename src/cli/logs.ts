@@ -1,12 +1,6 @@
-import { NEVER, Observable, fromEvent, retry, takeUntil, throwError, timer } from 'rxjs';
-import WebSocket from 'ws';
-import { backoffDelay } from '../../streams/backoff';
-import { decodeEnvelopeJson } from '../envelope/codec';
+import { followLines } from './followLines';
 import { formatLine } from './lineFormat';
-import { PrintedLines, lineIdentity } from './printedLines';
 import { recentLines } from './recentLines';
-import { RECONNECT_BACKOFF, retryDelayMs } from './retryDelay';
-import { Refused, TargetContext, Unavailable, Unreachable, describeError, failureFromAnswer } from './targetFailures';
 
 export interface LogsOptions {
   readonly app: string;
@@ -28,113 +22,25 @@ export interface LogsOptions {
 }
 
 /**
- * Lines remembered for recognising a replay after a reconnect: the most a router keeps per app
- * (`router.recent.linesPerApp` is at most 10,000; 100 by default), so any line a replay can
- * hold that was printed among the last 10,000 is recognised.
- */
-const REMEMBERED_LINES = 10_000;
-
-function authHeaders(opts: TargetContext): Record<string, string> {
-  return opts.token === undefined ? {} : { Authorization: `Bearer ${opts.token}` };
-}
-
-/**
- * One websocket connection's frames; errors with Refused, Unavailable or Unreachable, never
- * completes by itself.
- */
-function frames(url: URL, opts: LogsOptions, onOpen: () => void): Observable<string> {
-  const target = opts.target;
-  return new Observable<string>(subscriber => {
-    const ws = new WebSocket(url, { handshakeTimeout: 10_000, headers: authHeaders(opts) });
-    ws.on('open', onOpen);
-    ws.on('message', data => subscriber.next(data.toString()));
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      const failed = () => subscriber.error(failureFromAnswer(res.statusCode ?? 0, res.headers['retry-after'], body, opts));
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk.slice(0, 4096)));
-      res.on('end', failed);
-      res.on('error', failed);
-    });
-    ws.on('error', e => subscriber.error(new Unreachable(describeError(e, target))));
-    ws.on('close', (code, reason) =>
-      subscriber.error(new Unreachable(`connection closed (${code}${reason.length ? ' ' + reason.toString() : ''})`)),
-    );
-    return () => ws.terminate();
-  });
-}
-
-/**
  * `loggregator logs APP [--recent]`. With --recent: the app's recent lines, then exit. Without:
- * a live tail that reconnects (with the recent lines, skipping those already printed) when the
- * connection drops, waits out a target that is unavailable for now (503/429), and exits 1 when
- * the target cannot be reached at all, 2 when it refuses.
+ * a live tail (followLines) that asks for the recent lines too after a reconnect, so that lines
+ * sent while away are not lost, and skips those already printed.
  */
 export async function logs(opts: LogsOptions): Promise<number> {
   const out = opts.out ?? ((t: string) => process.stdout.write(t + '\n'));
   const err = opts.err ?? ((t: string) => process.stderr.write(t + '\n'));
   if (opts.recent) return recentLines(opts, out, err);
-
-  // The target was there once (it let us in, or said it is busy): losing it is worth retrying.
-  // Until then an unreachable target is most likely a wrong address, reported at once.
-  let reached = false;
-  let connectedOnce = false;
-  let dropsInARow = 0;
-  let saidUnavailable = false;
-  const printed = new PrintedLines(REMEMBERED_LINES);
-  const maxReconnects = opts.maxReconnects ?? 10;
-
-  const connection$ = new Observable<string>(subscriber => {
-    const url = new URL('/tail', opts.target);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.searchParams.set('app', opts.app);
-    // After a drop, ask for the recent lines too, so lines sent while away are not lost.
-    const replays = connectedOnce;
-    if (replays) url.searchParams.set('recent', 'true');
-    return frames(url, opts, () => {
-      reached = connectedOnce = true;
-      saidUnavailable = false;
-      // Before any frame of this connection: frames are handled as they come (no buffering).
-      if (replays) printed.replayStarts();
-      opts.onConnected?.();
-    }).subscribe(subscriber);
-  }).pipe(
-    retry({
-      resetOnSuccess: true,
-      delay: (e: Error, attempt) => {
-        if (e instanceof Unavailable) {
-          // Busy, starting or stopping: it will serve again, so wait as long as it takes (the
-          // user stops a live tail with Ctrl-C), saying so once, not at every attempt.
-          reached = true;
-          if (!saidUnavailable) err(`${e.message}; retrying until it serves again (Ctrl-C to stop)`);
-          saidUnavailable = true;
-          return timer(retryDelayMs(attempt, e.retryAfterMs));
-        }
-        dropsInARow++;
-        if (e instanceof Refused || !reached || dropsInARow > maxReconnects) return throwError(() => e);
-        err(`${e.message}; reconnecting (attempt ${dropsInARow} of ${maxReconnects})`);
-        return timer(backoffDelay(attempt, RECONNECT_BACKOFF));
-      },
-    }),
-    takeUntil(opts.signal ? fromEvent(opts.signal, 'abort') : NEVER),
-  );
-
-  // Frames are printed synchronously as they arrive, so `replayStarts` (at a connection's open)
-  // always falls between the last frame of one connection and the first of the next.
-  return new Promise<number>(resolve => {
-    connection$.subscribe({
-      next: frame => {
-        dropsInARow = 0;
-        const decoded = decodeEnvelopeJson(frame);
-        if (!decoded.ok) return err(`skipping a frame that is not an envelope: ${decoded.detail}`);
-        if (!printed.admit(lineIdentity(decoded.envelope))) return; // printed before the reconnect
-        out(opts.json ? frame : formatLine(decoded.envelope, opts.colour));
-      },
-      complete: () => resolve(0),
-      error: (e: Error) => {
-        err(e.message);
-        resolve(e instanceof Refused ? 2 : 1);
-      },
-    });
+  return followLines({
+    ...opts,
+    url: reconnect => {
+      const url = new URL('/tail', opts.target);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      url.searchParams.set('app', opts.app);
+      if (reconnect) url.searchParams.set('recent', 'true');
+      return url;
+    },
+    replays: true,
+    print: (envelope, frame) => out(opts.json ? frame : formatLine(envelope, opts.colour)),
+    err,
   });
 }

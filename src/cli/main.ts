@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // The `loggregator` command. Exit codes: 0 ok, 1 failure at run time, 2 bad usage or config.
+import { randomBytes } from 'node:crypto';
 import { Command, CommanderError, Option } from 'commander';
 import { Config, ConfigError, loadConfig } from '../config/loadConfig';
 import { parseUdpTarget } from '../emitter/udpEmitter';
 import { isValidAppId } from '../envelope/codec';
 import { emit } from './emit';
 import { logs } from './logs';
+import { firehose } from './firehose';
+import { SUBSCRIPTION_PATTERN, SUBSCRIPTION_RULE } from '../trafficController/firehoseSubscription';
 import { connectHost, isLoopbackUrl } from './addresses';
 import { TOKEN_RULE, isWellFormedToken } from '../auth/bearerToken';
 import { readAdminToken, tokensFilePath } from '../auth/adminToken';
@@ -133,6 +136,30 @@ program
     process.exitCode = await logs({
       app: checkApp(app),
       recent: opts.recent ?? false,
+      json: opts.json ?? false,
+      target,
+      token,
+      colour: process.stdout.isTTY === true && !('NO_COLOR' in process.env),
+    });
+  });
+
+program
+  .command('firehose')
+  .description("print every app's lines live, each with its app id (needs a token allowed the firehose)")
+  .option('--subscription <id>', 'share the lines with the other consumers of this id (each app\'s lines go to one of them); default: an id of this run\'s own, so it gets every line')
+  .option('--json', 'print each line as its envelope JSON')
+  .option('--target <url>', "the traffic controller's HTTP address (default: $LOGGREGATOR_TARGET, or trafficController.http from config)")
+  .option('--token <token>', "a token allowed the firehose (default: $LOGGREGATOR_TOKEN, or, for a traffic controller on this machine, its admin token in the tokens file)")
+  .option('--config <file>', 'JSON config file')
+  .action(async (opts: { subscription?: string; json?: boolean; target?: string; token?: string; config?: string }) => {
+    const cfg = config(opts.config);
+    const target = httpTarget(opts.target, cfg);
+    const token = opts.token ?? process.env.LOGGREGATOR_TOKEN ?? (isLoopbackUrl(target) ? readAdminToken(tokensFilePath(cfg)) : undefined);
+    if (token !== undefined && !isWellFormedToken(token)) fail(`invalid token: ${TOKEN_RULE}`);
+    const subscription = opts.subscription ?? `cli-${randomBytes(9).toString('base64url')}`;
+    if (!SUBSCRIPTION_PATTERN.test(subscription)) fail(`invalid subscription id ${JSON.stringify(subscription.slice(0, 140))}: ${SUBSCRIPTION_RULE}`);
+    process.exitCode = await firehose({
+      subscription,
       json: opts.json ?? false,
       target,
       token,

@@ -13,6 +13,7 @@ export const RECENT_RETRIES = 3;
 export const RECENT_RETRY_BUDGET_MS = 10_000;
 
 export interface RecentOptions extends TargetContext {
+  readonly app: string;
   readonly json: boolean;
   readonly colour: boolean;
 }

@@ -3,7 +3,8 @@
 import { retryAfterMs } from '../http/retryAfter';
 
 export interface TargetContext {
-  readonly app: string;
+  /** The app asked for; none: the firehose. */
+  readonly app?: string;
   readonly target: URL;
   readonly token?: string;
 }
@@ -71,6 +72,6 @@ export function failureFromAnswer(status: number, retryAfter: string | string[] 
     const how = ctx.token === undefined ? 'no token was sent: give --token TOKEN or set LOGGREGATOR_TOKEN' : 'check the token given with --token or LOGGREGATOR_TOKEN';
     return new Refused(`not authenticated (401 ${reason}): ${how}`, status);
   }
-  if (status === 403) return new Refused(`not allowed to read app ${ctx.app} (403 ${reason})`, status);
+  if (status === 403) return new Refused(`not allowed to read ${ctx.app === undefined ? 'the firehose' : `app ${ctx.app}`} (403 ${reason})`, status);
   return new Refused(`refused: ${status} ${reason}`, status);
 }

@@ -25,6 +25,7 @@ export interface Config {
     http: { host: string; port: number };
     recent: { linesPerApp: number; maxApps: number; maxBytes: number };
     tail: TailConfig;
+    firehose: { maxClients: number; maxQueuedLines: number; maxQueuedBytes: number };
     drains: DrainConfig;
     shutdownSeconds: number;
     workers: number | 'auto';
@@ -49,6 +50,7 @@ export interface Config {
   trafficController: {
     http: { host: string; port: number };
     tail: TailConfig;
+    firehose: { maxConsumers: number; maxQueuedLines: number; maxQueuedBytes: number };
     recent: { timeoutMs: number; maxLines: number; maxBytesPerRouter: number };
     routerReconnect: { initialMs: number; maxMs: number };
     auth: {

@@ -49,14 +49,15 @@ export function answerAsHttp1(req: IncomingMessage, socket: Duplex, handle: (req
  * Closes every websocket client with 1001 (going away) and stops the server. Clients that do not
  * finish the closing handshake, and requests still in flight, are cut after `graceMs`.
  */
-export async function closeServer(server: Server, wss: WebSocketServer, graceMs: number, reason: string): Promise<void> {
-  for (const ws of wss.clients) ws.close(GOING_AWAY, reason);
+export async function closeServer(server: Server, servers: WebSocketServer | readonly WebSocketServer[], graceMs: number, reason: string): Promise<void> {
+  const clients = () => (Array.isArray(servers) ? servers : [servers]).flatMap(w => [...w.clients]);
+  for (const ws of clients()) ws.close(GOING_AWAY, reason);
   let grace: NodeJS.Timeout | undefined;
   await new Promise<void>(resolve => {
     server.close(() => resolve());
     server.closeIdleConnections();
     grace = setTimeout(() => {
-      for (const ws of wss.clients) ws.terminate();
+      for (const ws of clients()) ws.terminate();
       server.closeAllConnections();
     }, graceMs);
   });

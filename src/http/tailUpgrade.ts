@@ -15,18 +15,18 @@ export interface TailUpgradeOptions {
   /** Answers a request that offered another protocol than websocket, as plain HTTP/1.1. */
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
   readonly onRefused: (refusal: Refusal) => void;
+  /** When set, /firehose (every app's lines) is admitted too, within its own client limit. */
+  readonly firehose?: { readonly clients: number; readonly maxClients: number };
 }
 
-/** An admitted /tail upgrade: its URL and query, and how to refuse it later (counted). */
-export interface TailUpgrade {
-  readonly url: URL;
-  readonly query: AppQuery;
-  readonly refuse: (refusal: Refusal) => void;
-}
+/** An admitted upgrade: /tail with its app query, or /firehose; its URL, and how to refuse it later (counted). */
+export type TailUpgrade =
+  | { readonly kind: 'tail'; readonly url: URL; readonly query: AppQuery; readonly refuse: (refusal: Refusal) => void }
+  | { readonly kind: 'firehose'; readonly url: URL; readonly refuse: (refusal: Refusal) => void };
 
 /**
- * The checks every websocket /tail upgrade goes through, in the router and the traffic
- * controller alike: path, query, origin, client limit. A refused upgrade is answered (JSON error
+ * The checks every websocket upgrade (/tail, and /firehose where offered) goes through, in the
+ * router and the traffic controller alike: path, query, origin, client limit. A refused upgrade is answered (JSON error
  * body, counted) and undefined is returned.
  */
 export function admitTailUpgrade(req: IncomingMessage, socket: Duplex, opts: TailUpgradeOptions): TailUpgrade | undefined {
@@ -45,8 +45,12 @@ export function admitTailUpgrade(req: IncomingMessage, socket: Duplex, opts: Tai
   };
   const url = parseUrl(req);
   if (url instanceof Refusal) return refused(url);
-  if (url.pathname !== '/tail') return refused(new Refusal(404, 'not_found', `no websocket endpoint at ${url.pathname}; use /tail?app=ID`));
-  const query = parseAppQuery(url, opts.maxLimit);
+  const firehose = url.pathname === '/firehose' ? opts.firehose : undefined;
+  if (url.pathname !== '/tail' && firehose === undefined) {
+    const offered = opts.firehose ? '/tail?app=ID or /firehose' : '/tail?app=ID';
+    return refused(new Refusal(404, 'not_found', `no websocket endpoint at ${url.pathname}; use ${offered}`));
+  }
+  const query = firehose ? undefined : parseAppQuery(url, opts.maxLimit);
   if (query instanceof Refusal) return refused(query);
   // A browser page from elsewhere must not read an app's logs through the user's browser
   // (cross-site websocket hijacking): an Origin header, which only browsers send, must be allowed.
@@ -54,8 +58,14 @@ export function admitTailUpgrade(req: IncomingMessage, socket: Duplex, opts: Tai
   if (origin !== undefined && !opts.allowedOrigins.includes(origin)) {
     return refused(new Refusal(403, 'origin_not_allowed', `websocket connections from origin ${JSON.stringify(origin.slice(0, 100))} are not allowed (${opts.originsKey})`));
   }
+  if (firehose) {
+    if (firehose.clients >= firehose.maxClients) {
+      return refused(new Refusal(503, 'too_many_clients', `firehose client limit of ${firehose.maxClients} reached; try again later`, { 'Retry-After': '5' }));
+    }
+    return { kind: 'firehose', url, refuse };
+  }
   if (opts.clients >= opts.maxClients) {
     return refused(new Refusal(503, 'too_many_clients', `tail client limit of ${opts.maxClients} reached; try again later`));
   }
-  return { url, query, refuse };
+  return { kind: 'tail', url, query: query as AppQuery, refuse };
 }

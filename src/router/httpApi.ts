@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws';
 import { AppChannels } from '../../streams/appChannels';
 import { LogLine } from '../../streams/logLine';
 import { RecentBuffer } from '../../streams/recentBuffer';
+import { FIREHOSE_NOTICE_APP_ID } from '../../streams/routerNotice';
 import { parseAppQuery } from '../http/appQuery';
 import { sendNdjson } from '../http/ndjsonAnswer';
 import { Refusal, sendRefusal } from '../http/refusal';
@@ -27,18 +28,21 @@ export interface HttpApiOptions {
   readonly highWaterBytes: number;
   readonly allowedOrigins: readonly string[];
   readonly keepaliveMs: number;
+  /** Streams of every app's lines (/firehose), one per traffic controller: far more lines than a tail, so bounds of their own. */
+  readonly firehose: { readonly maxClients: number; readonly maxQueuedLines: number; readonly maxQueuedBytes: number };
   /** With sharedSecret: the token /recent and /tail require (routerApiToken); /health and /metrics stay open. */
   readonly apiToken?: string;
 }
 
 /**
- * The router's HTTP face: GET /recent, /health, /metrics, and websocket /tail.
+ * The router's HTTP face: GET /recent, /health, /metrics, and websockets /tail and /firehose.
  * Every refusal is a JSON `{"error": ...}` body with a status that says whose fault it was.
  */
 export class HttpApi {
   readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096, clientTracking: true });
   private recentInFlight = 0;
+  private firehoseClients = 0;
 
   constructor(
     private readonly recent: RecentBuffer,
@@ -112,10 +116,12 @@ export class HttpApi {
       maxClients: this.opts.maxClients,
       handle: (q, r) => this.handle(q, r),
       onRefused: refusal => this.metrics.refused.inc({ reason: refusal.reason }),
+      firehose: { clients: this.firehoseClients, maxClients: this.opts.firehose.maxClients },
     });
     if (admitted === undefined) return;
     const unauthorized = this.opts.apiToken === undefined ? undefined : checkRouterApiToken(req.headers, this.opts.apiToken);
     if (unauthorized) return admitted.refuse(unauthorized);
+    if (admitted.kind === 'firehose') return this.startFirehose(req, socket, head);
     const { query } = admitted;
     this.wss.handleUpgrade(req, socket, head, ws => {
       this.metrics.tailClients.inc();
@@ -135,6 +141,34 @@ export class HttpApi {
           highWaterBytes: this.opts.highWaterBytes,
           keepaliveMs: this.opts.keepaliveMs,
           onDrop: n => this.metrics.dropped.inc({ reason: 'tail_slow_consumer' }, n),
+        },
+        this.logger,
+      );
+    });
+  }
+
+  /** Every app's lines to one client (a traffic controller), through its own bounded queue. */
+  private startFirehose(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // ws calls back synchronously (no verifyClient), so the count cannot be overtaken meanwhile.
+    this.wss.handleUpgrade(req, socket, head, ws => {
+      this.firehoseClients++;
+      this.metrics.firehoseClients.inc();
+      ws.once('close', () => {
+        this.firehoseClients--;
+        this.metrics.firehoseClients.dec();
+      });
+      runTailSession(
+        ws,
+        this.channels.everyApp(),
+        undefined,
+        {
+          appId: FIREHOSE_NOTICE_APP_ID,
+          socket,
+          maxQueued: this.opts.firehose.maxQueuedLines,
+          maxQueuedBytes: this.opts.firehose.maxQueuedBytes,
+          highWaterBytes: this.opts.highWaterBytes,
+          keepaliveMs: this.opts.keepaliveMs,
+          onDrop: n => this.metrics.dropped.inc({ reason: 'firehose_slow_consumer' }, n),
         },
         this.logger,
       );

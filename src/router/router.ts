@@ -257,6 +257,7 @@ async function startRouterCore(config: Config, logger: Logger, core: CoreOptions
       allowedOrigins: opts.tail.allowedOrigins,
       highWaterBytes: opts.tail.socketHighWaterBytes,
       keepaliveMs: opts.tail.keepaliveSeconds * 1000,
+      firehose: opts.firehose,
       ...(config.sharedSecret === null ? {} : { apiToken: routerApiToken(config.sharedSecret) }),
     },
     logger,

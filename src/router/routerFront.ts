@@ -2,12 +2,14 @@ import { IncomingHttpHeaders, IncomingMessage, ServerResponse, Server, createSer
 import { Socket, connect } from 'node:net';
 import { Duplex, pipeline } from 'node:stream';
 import { Registry } from 'prom-client';
+import { WebSocketServer } from 'ws';
 import { shardOf } from '../../streams/appShard';
 import { acceptApiRequest } from '../http/apiRequest';
 import { Refusal, sendRefusal } from '../http/refusal';
 import { answerClientErrors, listen } from '../http/serverLifecycle';
 import { admitTailUpgrade } from '../http/tailUpgrade';
 import { Logger } from '../logger';
+import { relayFirehose } from './firehoseRelay';
 
 export interface RouterFrontOptions {
   readonly shards: number;
@@ -20,6 +22,9 @@ export interface RouterFrontOptions {
   readonly health: () => object;
   readonly notReady: () => string | undefined;
   readonly onRefused: (refusal: Refusal) => void;
+  readonly firehose: { readonly maxClients: number };
+  readonly highWaterBytes: number;
+  readonly keepaliveMs: number;
 }
 
 /** The longest a worker may take over a /recent answer (a single router's answer is in memory). */
@@ -41,11 +46,12 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
  * worker's, summed) itself; /recent and websocket /tail handed to the worker that owns the app,
  * which answers them as a single router would (the same checks, token, queues and notices). A
  * tail is spliced at the TCP level once upgraded: its bytes pass through, its frames are never
- * parsed here.
+ * parsed here. /firehose is the one stream made of every worker's: see relayFirehose.
  */
 export class RouterFront {
   readonly server: Server;
   private readonly tails = new Set<Socket | Duplex>();
+  private readonly firehoses = new WebSocketServer({ noServer: true, maxPayload: 4096, clientTracking: true });
 
   constructor(
     private readonly opts: RouterFrontOptions,
@@ -68,6 +74,7 @@ export class RouterFront {
       this.server.closeIdleConnections();
       grace = setTimeout(() => {
         for (const socket of this.tails) socket.destroy();
+        for (const client of this.firehoses.clients) client.terminate();
         this.server.closeAllConnections();
       }, graceMs);
     });
@@ -128,8 +135,26 @@ export class RouterFront {
       maxClients: this.opts.maxClients,
       handle: (q, r) => this.handle(q, r),
       onRefused: this.opts.onRefused,
+      firehose: { clients: this.firehoses.clients.size, maxClients: this.opts.firehose.maxClients },
     });
     if (admitted === undefined) return;
+    if (admitted.kind === 'firehose') {
+      const shards = Array.from({ length: this.opts.shards }, (_, shard) => shard);
+      return relayFirehose(
+        req,
+        socket,
+        head,
+        this.firehoses,
+        {
+          workerPorts: () => shards.map(shard => this.opts.workerPort(shard)),
+          highWaterBytes: this.opts.highWaterBytes,
+          handshakeTimeoutMs: 10_000,
+          keepaliveMs: this.opts.keepaliveMs,
+          refuse: admitted.refuse,
+        },
+        this.logger,
+      );
+    }
     const port = this.portFor(admitted.url);
     if (port instanceof Refusal) return admitted.refuse(port);
     // The request as it came, to the worker; then the two connections joined.

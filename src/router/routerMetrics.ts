@@ -3,7 +3,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RejectReason } from '../envelope/codec';
 import { RefusedReason } from '../http/refusal';
 
-export type DropReason = 'tail_slow_consumer' | 'recent_evicted' | 'worker_behind' | 'worker_restarting' | 'worker_died';
+export type DropReason = 'tail_slow_consumer' | 'firehose_slow_consumer' | 'recent_evicted' | 'worker_behind' | 'worker_restarting' | 'worker_died';
 
 /** The router's self metrics, in their own registry (no globals: several routers per process in tests). */
 export class RouterMetrics {
@@ -51,12 +51,17 @@ export class RouterMetrics {
     help: 'Websocket tail clients connected.',
     registers: [this.registry],
   });
+  readonly firehoseClients = new Gauge({
+    name: 'loggregator_router_firehose_clients',
+    help: "Firehose streams (every app's lines, one per traffic controller) connected.",
+    registers: [this.registry],
+  });
 
   constructor(recent: { appCount: number; lineCount: number; byteCount: number }, opts: { defaultMetrics?: boolean } = {}) {
     // Every reason shows from the start at 0, so alerts can be written before the first failure.
     const reasons: RejectReason[] = ['oversized', 'invalid_utf8', 'not_json', 'invalid_envelope', 'unsigned', 'bad_signature', 'bad_syslog'];
     reasons.forEach(reason => this.rejected.inc({ reason }, 0));
-    (['tail_slow_consumer', 'recent_evicted', 'worker_behind', 'worker_restarting', 'worker_died'] as DropReason[]).forEach(reason => this.dropped.inc({ reason }, 0));
+    (['tail_slow_consumer', 'firehose_slow_consumer', 'recent_evicted', 'worker_behind', 'worker_restarting', 'worker_died'] as DropReason[]).forEach(reason => this.dropped.inc({ reason }, 0));
     (['bad_request', 'not_found', 'method_not_allowed', 'too_many_clients', 'origin_not_allowed', 'unauthorized'] as RefusedReason[]).forEach(reason =>
       this.refused.inc({ reason }, 0),
     );

@@ -89,6 +89,9 @@ export async function startShardedRouter(config: Config, logger: Logger): Promis
       health: () => ({ workers: count, workersRunning: workers.running }),
       notReady: () => (workers.running < count ? `${count - workers.running} of ${count} router workers are restarting` : undefined),
       onRefused: refusal => metrics.refused.inc({ reason: refusal.reason }),
+      firehose: opts.firehose,
+      highWaterBytes: opts.tail.socketHighWaterBytes,
+      keepaliveMs: opts.tail.keepaliveSeconds * 1000,
     },
     logger,
   );

@@ -14,6 +14,8 @@ export interface TailSessionOptions {
   readonly highWaterBytes: number;
   readonly keepaliveMs: number;
   readonly onDrop: (dropped: number) => void;
+  /** Told of every line written to the socket. */
+  readonly onSent?: () => void;
   /** How the recent answer's end is found in the live lines (see spliceRecent); 'seq' by default. */
   readonly seam?: 'seq' | 'identity';
   /** Who in-band drop notices are from; the router by default. */
@@ -56,6 +58,7 @@ export function runTailSession(
       opts.socket.cork();
       setImmediate(uncork);
     }
+    opts.onSent?.();
     const json = line.json; // its length in characters stands in for bytes: a bound, not an exact count
     if (ws.bufferedAmount + json.length < opts.highWaterBytes) {
       ws.send(json);

@@ -20,19 +20,20 @@ export interface RouterTailOptions {
 const MAX_FRAME_BYTES = 1024 * 1024;
 
 /**
- * One app's live lines from one router's websocket /tail, as a feed: `connected` once the
+ * One app's live lines from one router's websocket /tail (or, with `appId` undefined, every
+ * app's from its /firehose), as a feed: `connected` once the
  * upgrade succeeded, then each envelope. Errors (never completes by itself) when the router
  * refuses, cannot be reached, closes, or stops answering pings, so that the caller reconnects.
  * A frame that is not a valid envelope of this app is counted and skipped: a router's bug must
  * not show one app's lines to another's reader, nor end the stream.
  */
-export function routerTail(router: RouterInfo, appId: string, opts: RouterTailOptions): Observable<Feed<LogLine>> {
+export function routerTail(router: RouterInfo, appId: string | undefined, opts: RouterTailOptions): Observable<Feed<LogLine>> {
   return new Observable<Feed<LogLine>>(subscriber => {
     if (router.http === undefined) {
       subscriber.error(new Error(`router ${router.id} has no HTTP address`));
       return;
     }
-    const url = `ws://${router.http}/tail?app=${encodeURIComponent(appId)}`;
+    const url = appId === undefined ? `ws://${router.http}/firehose` : `ws://${router.http}/tail?app=${encodeURIComponent(appId)}`;
     const ws = new WebSocket(url, {
       handshakeTimeout: opts.handshakeTimeoutMs,
       maxPayload: MAX_FRAME_BYTES,
@@ -55,7 +56,7 @@ export function routerTail(router: RouterInfo, appId: string, opts: RouterTailOp
       // The router's canonical text is kept: clients are sent it as it came, not encoded again.
       const decoded = decodeEnvelopeJson(data.toString(), true);
       if (!decoded.ok) return opts.onInvalidFrame(router, decoded.detail);
-      if (decoded.envelope.appId !== appId) return opts.onInvalidFrame(router, `a line of another app (${decoded.envelope.appId})`);
+      if (appId !== undefined && decoded.envelope.appId !== appId) return opts.onInvalidFrame(router, `a line of another app (${decoded.envelope.appId})`);
       subscriber.next({ kind: 'line', line: new LogLine(0, decoded.envelope, decoded.json, router.id) });
     });
     ws.on('unexpected-response', (_req, res) => {

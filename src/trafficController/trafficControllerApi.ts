@@ -4,14 +4,14 @@ import { acceptApiRequest } from '../http/apiRequest';
 import { answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
 import { admitTailUpgrade } from '../http/tailUpgrade';
 import { Duplex } from 'node:stream';
-import { Observable, concatMap, exhaustMap, finalize, from, interval, map, merge, share, tap } from 'rxjs';
-import { WebSocketServer } from 'ws';
+import { Observable, Subscription, concatMap, exhaustMap, finalize, from, interval, map, merge, share, tap } from 'rxjs';
+import WebSocket, { WebSocketServer } from 'ws';
 import { LogLine } from '../../streams/logLine';
 import { mergeRecent } from '../../streams/recentMerge';
-import { RouterChange, routerFeeds } from '../../streams/routerFeeds';
+import { routerFeeds } from '../../streams/routerFeeds';
 import { RouterInfo } from '../../streams/routerInfo';
 import { routerNotice } from '../../streams/routerNotice';
-import { Authorizer } from '../auth/authorizer';
+import { AuthDecision, Authorizer } from '../auth/authorizer';
 import { bearerToken } from '../auth/bearerToken';
 import { TailConfig } from '../config/loadConfig';
 import { AppQuery, parseAppQuery } from '../http/appQuery';
@@ -27,6 +27,9 @@ import { RecentSlots } from './recentSlots';
 import { routersUnknown } from './routersUnknown';
 import { routerTail } from './routerTail';
 import { TrafficControllerMetrics } from './trafficControllerMetrics';
+import { Firehose } from './firehose';
+import { SUBSCRIPTION_PATTERN, SUBSCRIPTION_RULE } from './firehoseSubscription';
+import { NOTICE_SOURCE, changeText } from './routerChangeText';
 
 /** /recent merges being worked on at once; more are refused with 503 (each holds answers in memory). */
 const MAX_RECENT_IN_FLIGHT = 16;
@@ -39,15 +42,13 @@ function refusalHint(message: string): string {
     ? `${message}: the router wants the routers' API token; is sharedSecret the same on the traffic controller and the router?`
     : message;
 }
-/** Who the traffic controller's in-band lines are from. */
-const NOTICE_SOURCE = 'traffic-controller';
-
 export interface TrafficControllerApiOptions {
   readonly tail: TailConfig;
   readonly recent: { readonly timeoutMs: number; readonly maxLines: number; readonly maxBytesPerRouter: number };
   readonly routerReconnect: { readonly initialMs: number; readonly maxMs: number };
   /** How often an open tail's token is checked again. */
   readonly recheckMs: number;
+  readonly firehose: { readonly maxConsumers: number; readonly maxQueuedLines: number; readonly maxQueuedBytes: number };
   /** The routers' API token, when sharedSecret is set (routers then refuse /recent and /tail without it). */
   readonly routerApiToken?: string;
 }
@@ -58,21 +59,6 @@ interface MergedRecent {
   readonly lines: LogLine[];
   readonly asked: number;
   readonly skipped: { readonly router: RouterInfo; readonly reason: string }[];
-}
-
-function changeText(change: RouterChange): string {
-  switch (change.kind) {
-    case 'joined':
-      return `router ${change.router.id} joined; its lines of this app are included from now on`;
-    case 'left':
-      return `router ${change.router.id} left; lines of this app it had not forwarded yet are lost`;
-    case 'lost':
-      return `lost the stream from router ${change.router.id} (${change.reason}); reconnecting, lines it receives meanwhile are not shown`;
-    case 'resumed':
-      return `stream from router ${change.router.id} resumed`;
-    case 'unreachable':
-      return `router ${change.router.id} joined but its stream cannot be opened (${change.reason}); retrying, lines of this app it receives meanwhile are not shown`;
-  }
 }
 
 /**
@@ -94,6 +80,9 @@ export class TrafficControllerApi {
   private recentAuthorizing = 0;
   /** Upgrades accepted but not yet complete (authorizing): they count against maxClients. */
   private upgrading = 0;
+  private firehoseUpgrading = 0;
+  /** Every app's lines for operators' consumers (GET /firehose). */
+  private readonly firehose: Firehose;
   /** The set /recent asks; none until discovery has answered (see KnownRouters). */
   private readonly routers = new KnownRouters();
   /** Apps being tailed: their shared live lines (see liveLines), and which routers' streams are open. */
@@ -107,6 +96,19 @@ export class TrafficControllerApi {
     private readonly logger: Logger,
   ) {
     this.routerRefusals = new RejectionLog(logger, 'a router refused the traffic controller', 60_000);
+    this.firehose = new Firehose(
+      routers$,
+      metrics,
+      {
+        ...opts.firehose,
+        highWaterBytes: opts.tail.socketHighWaterBytes,
+        keepaliveMs: opts.tail.keepaliveSeconds * 1000,
+        routerReconnect: opts.routerReconnect,
+        routerApiToken: opts.routerApiToken,
+      },
+      logger,
+      (router, err) => this.routerStreamFailed(router, err),
+    );
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
     answerClientErrors(this.server, () => this.metrics.refused.inc({ reason: 'bad_request' }));
@@ -132,7 +134,7 @@ export class TrafficControllerApi {
     // Upgrades still being authorized are refused when their answer comes: a client accepted
     // after the grace period would never be closed, nor the server.
     this.closing = true;
-    await closeServer(this.server, this.wss, graceMs, 'traffic controller shutting down');
+    await closeServer(this.server, [this.wss, this.firehose.wss], graceMs, 'traffic controller shutting down');
   }
 
   private refuse(res: ServerResponse, refusal: Refusal): void {
@@ -140,8 +142,8 @@ export class TrafficControllerApi {
     sendRefusal(res, refusal);
   }
 
-  /** The caller's right to read the app, or the refusal to answer with. Never rejects. */
-  private async authorize(req: IncomingMessage, url: URL, query: AppQuery, allowQuery: boolean): Promise<Refusal | undefined> {
+  /** The caller's right to read what `decide` is asked about, or the refusal to answer with. Never rejects. */
+  private async authorize(req: IncomingMessage, url: URL, allowQuery: boolean, decide: (token: string) => Promise<AuthDecision>): Promise<Refusal | undefined> {
     const found = bearerToken(req.headers, url, { allowQuery });
     const challenge = { 'WWW-Authenticate': 'Bearer realm="loggregator"' };
     if (found.kind === 'none') {
@@ -151,7 +153,7 @@ export class TrafficControllerApi {
     if (found.kind === 'malformed') return new Refusal(401, 'unauthorized', found.message, { 'WWW-Authenticate': 'Bearer realm="loggregator", error="invalid_request"' });
     let decision;
     try {
-      decision = await this.authorizer.authorize(found.token, query.app);
+      decision = await decide(found.token);
     } catch (err) {
       // An authorizer must not reject; if one does anyway, the caller is refused, not let in.
       this.logger.error('authorizer failed', { error: String((err as Error).message ?? err) });
@@ -189,7 +191,7 @@ export class TrafficControllerApi {
       return this.refuse(res, new Refusal(503, 'too_many_clients', `${MAX_RECENT_AUTHORIZING} /recent requests are being authorized already; try again later`, { 'Retry-After': '1' }));
     }
     this.recentAuthorizing++;
-    const refusal = await this.authorize(req, url, query, false).finally(() => this.recentAuthorizing--);
+    const refusal = await this.authorize(req, url, false, token => this.authorizer.authorize(token, query.app)).finally(() => this.recentAuthorizing--);
     if (refusal) return this.refuse(res, refusal);
     if (res.destroyed) return; // the client left while it was being authorized
     const routers = this.routers.current;
@@ -257,11 +259,13 @@ export class TrafficControllerApi {
       maxClients: this.opts.tail.maxClients,
       handle: (q, r) => this.handle(q, r),
       onRefused: refusal => this.metrics.refused.inc({ reason: refusal.reason }),
+      firehose: { clients: this.firehose.consumers + this.firehoseUpgrading, maxClients: this.opts.firehose.maxConsumers },
     });
     if (admitted === undefined) return;
+    if (admitted.kind === 'firehose') return this.upgradeFirehose(req, socket, head, admitted.url, admitted.refuse);
     const { url, query, refuse } = admitted;
     this.upgrading++;
-    this.authorize(req, url, query, true).then(refusal => {
+    this.authorize(req, url, true, token => this.authorizer.authorize(token, query.app)).then(refusal => {
       this.upgrading--;
       if (socket.destroyed) return;
       if (refusal) return refuse(refusal);
@@ -298,12 +302,8 @@ export class TrafficControllerApi {
         ),
       {
         backoff: { ...this.opts.routerReconnect, jitter: 0.5 },
-        notice: change => notice(changeText(change)),
-        onError: (router, err) => {
-          this.metrics.routerStreamErrors.inc({ router: router.id });
-          const message = (err as Error | undefined)?.message ?? '';
-          if (message.startsWith('refused: ')) this.routerRefusals.record(router.id, refusalHint(message));
-        },
+        notice: change => notice(changeText(change, ' of this app')),
+        onError: (router, err) => this.routerStreamFailed(router, err),
       },
     ).pipe(
       finalize(() => {
@@ -313,6 +313,13 @@ export class TrafficControllerApi {
     );
     this.appFeeds.set(app, { lines$: feed$, open });
     return feed$;
+  }
+
+  /** A router's tail or firehose stream failed to open or broke: counted, and a refusal explained. */
+  private routerStreamFailed(router: RouterInfo, err: unknown): void {
+    this.metrics.routerStreamErrors.inc({ router: router.id });
+    const message = (err as Error | undefined)?.message ?? '';
+    if (message.startsWith('refused: ')) this.routerRefusals.record(router.id, refusalHint(message));
   }
 
   /** Resolves once every current router's stream of the app is open, or after recent.timeoutMs. */
@@ -397,15 +404,42 @@ export class TrafficControllerApi {
     // The token is checked again while the session lasts: a token revoked (tokens file edited,
     // the platform says no) ends its open tails too, with 1008 (policy violation). A check that
     // cannot be made (503) leaves the session be.
+    session.add(this.recheck(ws, () => this.authorizer.authorize(token, query.app), 'token may no longer read this app'));
+  }
+
+  /** Checks the token again every recheckMs; closes with 1008 once it is refused (not when the check cannot be made). */
+  private recheck(ws: WebSocket, decide: () => Promise<AuthDecision>, forbidden: string): Subscription {
     const recheck = interval(this.opts.recheckMs)
-      .pipe(exhaustMap(() => from(this.authorizer.authorize(token, query.app).catch(() => ({ allowed: true as const })))))
+      .pipe(exhaustMap(() => from(decide().catch(() => ({ allowed: true as const })))))
       .subscribe(decision => {
         if (!decision.allowed && decision.status !== 503) {
           this.metrics.revoked.inc();
-          ws.close(1008, decision.status === 401 ? 'token no longer valid' : 'token may no longer read this app');
+          ws.close(1008, decision.status === 401 ? 'token no longer valid' : forbidden);
         }
       });
     ws.once('close', () => recheck.unsubscribe());
-    session.add(recheck);
+    return recheck;
+  }
+
+  /** GET /firehose?subscription=ID: checked, authorized for the firehose, then handed to it. */
+  private upgradeFirehose(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, refuse: (refusal: Refusal) => void): void {
+    const subscription = url.searchParams.get('subscription');
+    if (subscription === null || !SUBSCRIPTION_PATTERN.test(subscription)) {
+      const given = subscription === null ? 'missing' : `${JSON.stringify(subscription.slice(0, 140))} is not valid`;
+      return refuse(new Refusal(400, 'bad_request', `query parameter subscription: ${given}; use ${SUBSCRIPTION_RULE} (consumers with the same id share the lines)`));
+    }
+    this.firehoseUpgrading++;
+    this.authorize(req, url, true, token => this.authorizer.authorizeFirehose(token)).then(refusal => {
+      this.firehoseUpgrading--;
+      if (socket.destroyed) return;
+      if (refusal) return refuse(refusal);
+      if (this.closing) return refuse(new Refusal(503, 'too_many_clients', 'the traffic controller is shutting down; try again'));
+      const found = bearerToken(req.headers, url, { allowQuery: true });
+      const token = found.kind === 'token' ? found.token : '';
+      this.firehose.wss.handleUpgrade(req, socket, head, ws => {
+        const session = this.firehose.join(ws, socket as Socket, subscription);
+        session.add(this.recheck(ws, () => this.authorizer.authorizeFirehose(token), 'token may no longer read the firehose'));
+      });
+    });
   }
 }

@@ -61,6 +61,39 @@ export class TrafficControllerMetrics {
     registers: [this.registry],
   });
 
+  readonly firehoseConsumers = new Gauge({
+    name: 'loggregator_tc_firehose_consumers',
+    help: 'Firehose consumers connected, by subscription.',
+    labelNames: ['subscription'],
+    registers: [this.registry],
+  });
+  readonly firehoseSent = new Counter({
+    name: 'loggregator_tc_firehose_sent_total',
+    help: "Lines written to firehose consumers, by subscription (each line once per subscription). A subscription's series go when its last consumer leaves.",
+    labelNames: ['subscription'],
+    registers: [this.registry],
+    collect: () => this.collecting.forEach(update => update()),
+  });
+  readonly firehoseDropped = new Counter({
+    name: 'loggregator_tc_firehose_dropped_total',
+    help: 'Lines dropped for firehose consumers that read too slowly, by subscription.',
+    labelNames: ['subscription'],
+    registers: [this.registry],
+  });
+  private readonly collecting: (() => void)[] = [];
+
+  /** Runs `update` before each scrape (for counts kept outside the registry on the hot path). */
+  beforeCollect(update: () => void): void {
+    this.collecting.push(update);
+  }
+
+  /** Removes the series of a firehose subscription that has no consumer left. */
+  forgetSubscription(id: string): void {
+    this.firehoseConsumers.remove({ subscription: id });
+    this.firehoseSent.remove({ subscription: id });
+    this.firehoseDropped.remove({ subscription: id });
+  }
+
   /** Removes the series of a router that left the set. */
   forgetRouter(id: string): void {
     this.routerStreamErrors.remove({ router: id });
@@ -75,6 +108,7 @@ export class TrafficControllerMetrics {
     INVALID_ROUTER_RECORD_REASONS.forEach(reason => this.invalidRouterRecords.inc({ reason }, 0));
     this.routerDiscoveryErrors.inc(0);
     this.dropped.inc({ reason: 'tail_slow_consumer' }, 0);
+    this.dropped.inc({ reason: 'firehose_slow_consumer' }, 0);
     this.invalidRouterLines.inc(0);
     this.revoked.inc(0);
     collectDefaultMetrics({ register: this.registry });

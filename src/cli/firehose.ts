@@ -1,0 +1,39 @@
+import { followLines } from './followLines';
+import { formatLine } from './lineFormat';
+
+export interface FirehoseOptions {
+  /** Consumers with the same id share the lines (each app's lines go to one of them). */
+  readonly subscription: string;
+  readonly json: boolean;
+  /** The traffic controller's HTTP address, e.g. http://127.0.0.1:8080. */
+  readonly target: URL;
+  readonly token?: string;
+  readonly colour: boolean;
+  readonly maxReconnects?: number;
+  readonly onConnected?: () => void;
+  readonly signal?: AbortSignal;
+  readonly out?: (text: string) => void;
+  readonly err?: (text: string) => void;
+}
+
+/**
+ * `loggregator firehose [--subscription ID]`: every app's lines, each with its app id, until
+ * stopped; reconnects as `logs` does. There is no replay: lines sent while disconnected are
+ * gone (the traffic controller keeps no firehose history).
+ */
+export function firehose(opts: FirehoseOptions): Promise<number> {
+  const out = opts.out ?? ((t: string) => process.stdout.write(t + '\n'));
+  const err = opts.err ?? ((t: string) => process.stderr.write(t + '\n'));
+  return followLines({
+    ...opts,
+    url: () => {
+      const url = new URL('/firehose', opts.target);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      url.searchParams.set('subscription', opts.subscription);
+      return url;
+    },
+    replays: false,
+    print: (envelope, frame) => out(opts.json ? frame : formatLine(envelope, opts.colour, true)),
+    err,
+  });
+}
