@@ -41,12 +41,17 @@ export class TailClient {
 
   /** Connects to `ws://…/tail?<query>`; rejects (with the HTTP status) if the router refuses. */
   static open(address: AddressInfo, query: string, options: ClientOptions = {}): Promise<TailClient> {
-    const ws = new WebSocket(`ws://${address.address}:${address.port}/tail?${query}`, options);
+    return TailClient.openPath(address, `/tail?${query}`, options);
+  }
+
+  /** Connects to `ws://…<pathAndQuery>` (e.g. /firehose?subscription=s); rejects if refused. */
+  static openPath(address: AddressInfo, pathAndQuery: string, options: ClientOptions = {}): Promise<TailClient> {
+    const ws = new WebSocket(`ws://${address.address}:${address.port}${pathAndQuery}`, options);
     const client = new TailClient(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client));
       ws.once('unexpected-response', (_req, res) => {
-        reject(new Error(`tail ${query} refused: ${res.statusCode}`));
+        reject(new Error(`websocket ${pathAndQuery} refused: ${res.statusCode}`));
         ws.terminate();
       });
       ws.once('error', reject);

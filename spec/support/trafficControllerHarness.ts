@@ -58,6 +58,7 @@ export function tcConfig(overrides: TcOverrides = {}): Config {
       ...t,
       http: { ...t.http, host: '127.0.0.1', port: 0, ...overrides.http },
       tail: { ...t.tail, ...overrides.tail } as Config['trafficController']['tail'],
+      firehose: { ...t.firehose, ...overrides.firehose },
       recent: { ...t.recent, timeoutMs: 1000, ...overrides.recent },
       routerReconnect: { initialMs: 20, maxMs: 200, ...overrides.routerReconnect },
       auth: { ...t.auth, ...overrides.auth, callout: { ...t.auth.callout, ...overrides.auth?.callout } },
@@ -71,7 +72,7 @@ export function routerInfo(id: string, router: Router, http = `127.0.0.1:${route
 }
 
 /** A tokens file in a temporary directory of its own (removed by teardown). */
-export function writeTokensFile(teardown: Teardown, tokens: Record<string, '*' | string[]>): string {
+export function writeTokensFile(teardown: Teardown, tokens: Record<string, '*' | 'firehose' | string[]>): string {
   const dir = teardown.add(mkdtempSync(join(tmpdir(), 'lgr-tc-tokens-')), d => rmSync(d, { recursive: true, force: true }));
   const path = join(dir, 'tokens.json');
   writeFileSync(path, JSON.stringify({ tokens }, null, 2), { mode: 0o600 });
@@ -108,6 +109,8 @@ export interface TcRun {
   get(pathAndQuery: string, opts?: RequestOptions): Promise<HttpAnswer>;
   /** A websocket client on /tail?<query> (closed by teardown); rejects if refused. */
   tail(query: string, token?: string, headers?: Record<string, string>): Promise<TailClient>;
+  /** A firehose consumer of `subscription` (closed by teardown); rejects if refused. */
+  firehose(subscription: string, token?: string): Promise<TailClient>;
   /** A websocket upgrade that should be refused: what the refusal said. */
   refusedUpgrade(pathAndQuery: string, headers?: Record<string, string>): Promise<RefusedUpgrade>;
   /** One of the TC's metrics, summed over the series matching `labels`. */
@@ -117,7 +120,7 @@ export interface TcRun {
 export interface TcStart {
   readonly routers?: readonly RouterInfo[];
   /** The tokens file's content (tokens mode, openTokensFileAuthorizer); ignored when `authorizer` is 'config'. */
-  readonly tokens?: Record<string, '*' | string[]>;
+  readonly tokens?: Record<string, '*' | 'firehose' | string[]>;
   /** 'config': no authorizer dep; the TC opens the one trafficController.auth names (callout). */
   readonly authorizer?: 'config';
   readonly config?: TcOverrides;
@@ -156,6 +159,11 @@ export async function startTc(teardown: Teardown, opts: TcStart = {}): Promise<T
     async tail(query, token, headers = {}) {
       const auth: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
       const client = await TailClient.open(address, query, { headers: { ...auth, ...headers }, handshakeTimeout: 5_000 });
+      return teardown.add(client, c => c.terminate());
+    },
+    async firehose(subscription, token) {
+      const auth: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+      const client = await TailClient.openPath(address, `/firehose?subscription=${encodeURIComponent(subscription)}`, { headers: auth, handshakeTimeout: 5_000 });
       return teardown.add(client, c => c.terminate());
     },
     refusedUpgrade(pathAndQuery, headers = {}) {
