@@ -34,6 +34,7 @@ export function routerConfig(overrides: DeepPartial<Config> = {}): Config {
       http: { ...base.router.http, port: 0, ...overrides.router?.http },
       recent: { ...base.router.recent, ...overrides.router?.recent },
       tail: { ...base.router.tail, ...overrides.router?.tail },
+      firehose: { ...base.router.firehose, ...overrides.router?.firehose },
       drains: {
         ...base.router.drains,
         ...overrides.router?.drains,

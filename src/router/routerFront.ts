@@ -62,6 +62,11 @@ export class RouterFront {
     answerClientErrors(this.server, () => opts.onRefused(new Refusal(400, 'bad_request', 'bad request')));
   }
 
+  /** Firehose streams open (each fed by every worker's). */
+  get firehoseClients(): number {
+    return this.firehoses.clients.size;
+  }
+
   listen(host: string, port: number): Promise<void> {
     return listen(this.server, host, port);
   }

@@ -75,7 +75,10 @@ export async function startShardedRouter(config: Config, logger: Logger): Promis
   });
 
   const registry = async (): Promise<Registry> => {
-    const all = [await metrics.registry.getMetricsAsJSON(), ...(await workers.metrics())];
+    // A firehose client is one stream here and one per worker behind it: counted here, once.
+    metrics.firehoseClients.set(front.firehoseClients);
+    const ofWorkers = (await workers.metrics()).map(list => list.filter(m => m.name !== 'loggregator_router_firehose_clients'));
+    const all = [await metrics.registry.getMetricsAsJSON(), ...ofWorkers];
     return AggregatorRegistry.aggregate(all);
   };
   const front = new RouterFront(

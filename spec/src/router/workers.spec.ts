@@ -10,6 +10,7 @@ import { captureLogger } from '../../support/agentHarness';
 import { httpGet, rawHttp, recent } from '../../support/httpGet';
 import { routerConfig } from '../../support/routerConfig';
 import { metricValue } from '../../support/routerMetricValue';
+import { TailClient } from '../../support/tailClient';
 import { Teardown } from '../../support/teardown';
 import { lineNumber, numbered } from '../../support/udpSender';
 import { waitFor } from '../../support/waitFor';
@@ -78,6 +79,25 @@ describe('router with two workers', () => {
     await sender.sendEnvelopes(numbered(a, 10, 20));
     await waitFor(() => again.lines.length === 10, { what: "the restarted worker's new client to get new lines" });
     expect((await recent(router.httpAddress, `app=${a}`)).map(e => lineNumber(e.message))).toEqual([...afterDeath, ...[...Array(10).keys()].map(i => i + 20)]);
+  });
+
+  it("joins both workers' firehose streams into one; a worker that dies closes it with 1011, and a new one is served once it is back", async () => {
+    const { router } = await start();
+    const [a, b] = [appOf(0), appOf(1)];
+    const firehose = teardown.add(await TailClient.openPath(router.httpAddress, '/firehose'), c => c.terminate());
+    await waitFor(async () => (await metricValue(router, 'loggregator_router_firehose_clients')) === 1, { what: 'the firehose client counted once' });
+    const sender = teardown.sender(router);
+    await sender.sendEnvelopes([...numbered(a, 30), ...numbered(b, 30)]);
+    await waitFor(() => firehose.lines.length === 60, { what: "both workers' lines on the one stream" });
+    for (const app of [a, b]) expect(firehose.lines.filter(e => e.appId === app).map(e => lineNumber(e.message))).toEqual([...Array(30).keys()]);
+
+    await router.terminateWorker(1);
+    expect(await firehose.closed).toEqual({ code: 1011, reason: 'a worker of this router went away; reconnect' });
+    await waitFor(async () => (await metricValue(router, 'loggregator_router_workers')) === 2, { what: 'worker 1 running again' });
+    const again = teardown.add(await TailClient.openPath(router.httpAddress, '/firehose'), c => c.terminate());
+    await waitFor(async () => (await metricValue(router, 'loggregator_router_firehose_clients')) === 1, { what: 'the new client counted' });
+    await sender.sendEnvelopes([...numbered(a, 5, 30), ...numbered(b, 5, 30)]);
+    await waitFor(() => again.lines.length === 10, { what: "both workers' new lines" });
   });
 });
 
