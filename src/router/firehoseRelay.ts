@@ -38,21 +38,20 @@ export function relayFirehose(req: IncomingMessage, socket: Duplex, head: Buffer
   );
   let client: WebSocket | undefined;
   let done = false;
-  const finish = (code: number, reason: string) => {
-    if (done) return;
-    done = true;
-    for (const upstream of upstreams) upstream.terminate();
-    if (client) client.close(code, reason);
-  };
-  // Until every worker's stream is open, a failure refuses the client's upgrade with the worker's answer.
+  // Until every worker's stream is open, a failure refuses the client's upgrade (with the worker's answer, if any).
   let opened = 0;
-  let refused = false;
   const refuseOnce = (refusal: Refusal) => {
-    if (refused || client) return;
-    refused = true;
+    if (done || client) return;
     done = true;
     for (const upstream of upstreams) upstream.terminate();
     opts.refuse(refusal);
+  };
+  const finish = (code: number, reason: string) => {
+    if (!client) return refuseOnce(new Refusal(503, 'worker_unavailable', `a worker of this router closed its stream (${code}); try again`, { 'Retry-After': '1' }));
+    if (done) return;
+    done = true;
+    for (const upstream of upstreams) upstream.terminate();
+    client.close(code, reason);
   };
   socket.once('close', () => {
     if (client) return;
@@ -89,7 +88,7 @@ export function relayFirehose(req: IncomingMessage, socket: Duplex, head: Buffer
     upstream.on('open', () => {
       // Held until the client's stream is up: a worker's lines must not come before there is somewhere to send them.
       upstream.pause();
-      if (++opened < upstreams.length || refused) return;
+      if (++opened < upstreams.length || done) return;
       wss.handleUpgrade(req, socket, head, ws => {
         client = ws;
         resume();
