@@ -7,6 +7,8 @@
 //           count, check and time every line they receive
 //   dea     the DEA simulator (src/simulator/fakeDea.ts), one depot per agent trial
 //   agentTails  one websocket tail client per app, counting the simulator's numbered lines
+//   consumers   N websocket clients that share one trial's lines (each line expected at exactly
+//           one of them): the firehose phase's consumers of one subscription, or one tail client
 // Each answers requests over the IPC channel and exits when its parent goes away.
 import { spawn } from 'node:child_process';
 import { createSocket, Socket } from 'node:dgram';
@@ -18,6 +20,7 @@ import WebSocket from 'ws';
 import { DepotStats, FakeDea } from '../src/simulator/fakeDea';
 import {
   AgentTailStats,
+  ConsumerStats,
   DatagramTemplate,
   DeaStartArgs,
   LatencySummary,
@@ -215,6 +218,8 @@ function sender(): void {
   if (!bin) return serve({ send: (a: SendArgs) => sendNode(a) });
   const dir = mkdtempSync(path.join(tmpdir(), 'lgb-sender-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  // The bench stops its children with SIGTERM: exit, so that the handler above removes the dir.
+  process.once('SIGTERM', () => process.exit(0));
   serve({ send: (a: SendArgs) => sendC(bin, dir, a) });
 }
 
@@ -331,6 +336,146 @@ function tails(): void {
       ...s,
       minDistinct: clients.length ? minDistinct : 0,
       maxDistinct,
+      firstRecvNs,
+      lastRecvNs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    };
+  };
+
+  const latency = (): LatencySummary => {
+    const a = latencies.slice(0, latencyCount).sort();
+    const q = (p: number) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] / 1e6 : NaN);
+    return { n: a.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999), max: a.length ? a[a.length - 1] / 1e6 : NaN };
+  };
+
+  serve({ connect: connectAll, arm, stats, latency, close: closeAll });
+}
+
+// --- consumers -----------------------------------------------------------------------------
+
+/**
+ * N websocket clients (the firehose phase: consumers of one subscription; or a single tail
+ * client) that share one trial's lines: each line is expected at exactly one client, so the
+ * trial is complete when the union of what they got is every seq. Line seq belongs to app
+ * `seq % appCount` (the sender's templates go round-robin by seq), which lets it check, per
+ * client, that each app's lines arrive in order, and that no app's lines reach two clients in
+ * one trial (the subscription's split is by app). Frames that are not bench lines are notices
+ * (drops, router changes): counted, and the first few kept as text.
+ */
+function consumers(): void {
+  interface Consumer {
+    ws: WebSocket;
+    open: boolean;
+    frames: number;
+    distinct: number;
+    notices: number;
+    outOfOrder: number;
+    /** Per app index: the last seq this client got of it (-1: none). */
+    lastSeq: Float64Array;
+    apps: number;
+  }
+  let clients: Consumer[] = [];
+  let expected = 0;
+  let seqBase = 0;
+  let appCount = 1;
+  /** Per line of the trial: 0 not received, else 1 + the index of the client that got it first. */
+  let seen = new Uint8Array(0);
+  /** Per app index: -1, or the index of the first client that got a line of it in this trial. */
+  let owner = new Int16Array(0);
+  let distinct = 0;
+  let duplicates = 0;
+  let splitApps = 0;
+  let noticeTexts: string[] = [];
+  let recordLatency = false;
+  let latencies = new Float64Array(0);
+  let latencyCount = 0;
+  let firstRecvNs = 0;
+  let lastRecvNs = 0;
+  let cpuAtArm = process.cpuUsage();
+
+  const onFrame = (c: Consumer, k: number, data: Buffer) => {
+    const nowNs = monotonicNs();
+    c.frames++;
+    const line = parseFrame(data);
+    if (!line) {
+      c.notices++;
+      if (noticeTexts.length < 5) noticeTexts.push(data.toString('utf8').slice(0, 300));
+      return;
+    }
+    const i = line.seq - seqBase;
+    if (i < 0 || i >= seen.length) return; // not this trial's (a late line of an earlier one)
+    if (firstRecvNs === 0) firstRecvNs = nowNs;
+    lastRecvNs = nowNs;
+    const app = line.seq % appCount;
+    if (owner[app] === -1) owner[app] = k;
+    else if (owner[app] !== k && c.lastSeq[app] < seqBase) splitApps++; // counted once per (app, other client)
+    if (c.lastSeq[app] < seqBase) c.apps++;
+    if (line.seq < c.lastSeq[app]) c.outOfOrder++;
+    c.lastSeq[app] = line.seq;
+    if (seen[i]) duplicates++;
+    else {
+      seen[i] = k + 1;
+      distinct++;
+      c.distinct++;
+    }
+    if (recordLatency && latencyCount < latencies.length) latencies[latencyCount++] = nowNs - line.sentNs;
+  };
+
+  const closeAll = async () => {
+    const closing = closeSockets(clients.map(c => c.ws));
+    clients = [];
+    await closing;
+  };
+
+  /** `n` clients of `url` (e.g. /firehose?subscription=ID: the same id for all, so they share it). */
+  const connectAll = async (a: { url: string; n: number; timeoutMs: number; headers?: Record<string, string> }) => {
+    await closeAll();
+    const opened = Array.from({ length: a.n }, (_, k) => {
+      const ws = new WebSocket(a.url, { perMessageDeflate: false, skipUTF8Validation: true, headers: a.headers });
+      const c: Consumer = { ws, open: false, frames: 0, distinct: 0, notices: 0, outOfOrder: 0, lastSeq: new Float64Array(0), apps: 0 };
+      clients.push(c);
+      ws.on('message', (data: Buffer) => onFrame(c, k, data));
+      return opening(ws, c, a.timeoutMs);
+    });
+    await Promise.all(opened);
+    return clients.length;
+  };
+
+  const arm = (a: { expected: number; seqBase: number; appCount: number; recordLatency: boolean }) => {
+    expected = a.expected;
+    seqBase = a.seqBase;
+    appCount = Math.max(1, a.appCount);
+    seen = new Uint8Array(a.expected);
+    owner = new Int16Array(appCount).fill(-1);
+    distinct = duplicates = splitApps = 0;
+    noticeTexts = [];
+    recordLatency = a.recordLatency;
+    latencies = new Float64Array(a.recordLatency ? a.expected : 0);
+    latencyCount = 0;
+    firstRecvNs = lastRecvNs = 0;
+    cpuAtArm = process.cpuUsage();
+    for (const c of clients) {
+      c.frames = c.distinct = c.notices = c.outOfOrder = c.apps = 0;
+      c.lastSeq = new Float64Array(appCount).fill(-1);
+    }
+    return true;
+  };
+
+  const stats = (): ConsumerStats => {
+    const cpu = process.cpuUsage(cpuAtArm);
+    return {
+      clients: clients.length,
+      open: clients.filter(c => c.open).length,
+      expected,
+      distinct,
+      complete: distinct === expected,
+      duplicates,
+      splitApps,
+      notices: clients.reduce((n, c) => n + c.notices, 0),
+      noticeTexts,
+      outOfOrder: clients.reduce((n, c) => n + c.outOfOrder, 0),
+      totalFrames: clients.reduce((n, c) => n + c.frames, 0),
+      perClient: clients.map(c => ({ frames: c.frames, distinct: c.distinct, apps: c.apps, notices: c.notices })),
       firstRecvNs,
       lastRecvNs,
       cpuMs: (cpu.user + cpu.system) / 1000,
@@ -499,6 +644,7 @@ else if (role === 'sender') sender();
 else if (role === 'tails') tails();
 else if (role === 'dea') dea();
 else if (role === 'agentTails') agentTails();
+else if (role === 'consumers') consumers();
 else {
   process.stderr.write(`bench child: unknown role ${role}\n`);
   process.exit(2);

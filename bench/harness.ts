@@ -1,9 +1,9 @@
-// Shared by the bench's phases (run.ts, fanIn.ts): the children it starts (tracked, killed by
+// Shared by the bench's phases (run.ts, fanIn.ts, firehose.ts): the children it starts (tracked, killed by
 // PID only), measuring helpers, one trial's verdict and the rate search. Importing it sets the
 // handlers that kill those children when the bench exits or is interrupted.
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -285,6 +285,33 @@ export function cpuSeconds(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * CPU seconds (user + system) of each thread of a process so far, by thread id, from
+ * /proc/<pid>/task/<tid>/stat (worker threads are threads of the process: the router's workers,
+ * the traffic controller's thread in `serve`, and V8's and libuv's helper threads). Empty where
+ * unavailable; a thread that ended between two readings is missing from the later one.
+ */
+export function threadCpuSeconds(pid: number | undefined): Map<number, number> {
+  const out = new Map<number, number>();
+  if (pid === undefined) return out;
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
 }
 
 /** UDP receive-buffer overflows on this host (all sockets), from /proc/net/snmp. */

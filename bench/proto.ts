@@ -237,6 +237,33 @@ export interface TailStats {
   readonly cpuMs: number;
 }
 
+/** What a `consumers` child's clients (sharing one trial's lines) saw since they were armed. */
+export interface ConsumerStats {
+  readonly clients: number;
+  readonly open: number;
+  readonly expected: number;
+  /** Lines of the trial received by any client (each counted once). */
+  readonly distinct: number;
+  /** Every line of the trial arrived (at one client or another). */
+  readonly complete: boolean;
+  /** Lines that arrived more than once (at the same client or at two). */
+  readonly duplicates: number;
+  /** Apps whose lines reached more than one client in this trial (counted per extra client). */
+  readonly splitApps: number;
+  /** Frames that were not bench lines (drop notices, router changes), all clients. */
+  readonly notices: number;
+  /** The first few notices' text (up to 300 characters each). */
+  readonly noticeTexts: readonly string[];
+  /** Lines that arrived at a client after a later line of the same app. */
+  readonly outOfOrder: number;
+  readonly totalFrames: number;
+  /** Per client: frames, distinct lines first received there, apps seen, notices. */
+  readonly perClient: readonly { frames: number; distinct: number; apps: number; notices: number }[];
+  readonly firstRecvNs: number;
+  readonly lastRecvNs: number;
+  readonly cpuMs: number;
+}
+
 /** The simulator child: start a depot in `dir` (a new one per trial; the rate is fixed per depot). */
 export interface DeaStartArgs {
   readonly dir: string;

@@ -18,6 +18,8 @@
 //                  into a cache dir, never installed): see drains.ts
 //   fan-in phase   3 routers and a traffic controller (`main.js traffic-controller`), and 1 router
 //                  for the baseline; two tails children: see fanIn.ts
+//   firehose phase a `serve`; two consumers children (2 firehose consumers of one subscription, and
+//                  1 tail client for the baseline): see firehose.ts
 //
 // The machine is small and noisy, so every throughput figure is printed next to a baseline
 // measured in the same run. Every loop is bounded in count and in time, and a hard limit ends
@@ -25,7 +27,7 @@
 //
 // Knobs (environment): BENCH_SENDER=node (the node sender even when the C one compiles),
 // BENCH_ROUTER_WORKERS (LOGGREGATOR_ROUTER_WORKERS of every router, default auto), BENCH_SCALING=0
-// (no single-worker searches), BENCH_HARD_LIMIT_MS (default 720000), BENCH_AGENT_BATCH_BYTES (the agent's agent.batchBytes; 0: no batching), BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,agent,drains,fanin,
+// (no single-worker searches), BENCH_HARD_LIMIT_MS (default 720000), BENCH_AGENT_BATCH_BYTES (the agent's agent.batchBytes; 0: no batching), BENCH_TRIAL_MS (default 2000), BENCH_ONLY=ceiling,ingest,latency,memory,fanout,agent,drains,fanin,firehose,
 // BENCH_PROFILE=1 (router, traffic controller and agent children run with --cpu-prof; profiles in BENCH_PROFILE_DIR, default
 // /tmp/loggregator-bench-profiles; summarise with `node dist/bench/profileSummary.js FILE`),
 // BENCH_ROUTER_CLI=path/to/main.js (run another build of the router, e.g. to compare a change),
@@ -85,11 +87,12 @@ import {
   verdict,
 } from './harness';
 import { FanInResults, fanInRows, phaseFanIn } from './fanIn';
+import { FirehoseResults, firehoseRows, phaseFirehose } from './firehose';
 import { chooseSender } from './cSender';
 import { CounterStats, Expect, LineCounter, SyslogReceiver, freeTcpPorts, freeUdpPort, obtainRsyslog, startRsyslog, startSyslogReceiver, syslogNgPath, writeBindings } from './drains';
 
 const HARD_LIMIT_MS = Number(process.env.BENCH_HARD_LIMIT_MS ?? 720_000);
-const PHASES = (process.env.BENCH_ONLY ?? 'ceiling,ingest,latency,memory,fanout,agent,drains,fanin').split(',');
+const PHASES = (process.env.BENCH_ONLY ?? 'ceiling,ingest,latency,memory,fanout,agent,drains,fanin,firehose').split(',');
 
 const TARGET_INGEST_RATIO = 0.5;
 const TARGET_P99_MS = 5;
@@ -178,6 +181,7 @@ interface Results {
     seconds: number;
   };
   fanin?: FanInResults;
+  firehose?: FirehoseResults;
 }
 
 async function phaseCeiling(sender: ChildRpc, results: Results): Promise<void> {
@@ -1417,6 +1421,7 @@ function summary(r: Results): void {
     ]);
   }
   if (r.fanin) rows.push(...fanInRows(r.fanin));
+  if (r.firehose) rows.push(...firehoseRows(r.firehose));
   table(rows);
   scalingTable(r);
 }
@@ -1491,6 +1496,7 @@ async function main(): Promise<void> {
     await phase('agent', () => phaseAgent(results));
     await phase('drains', () => phaseDrains(sender, results));
     await phase('fanin', () => phaseFanIn(sender, results));
+    await phase('firehose', () => phaseFirehose(sender, results));
     summary(results);
     if (failed.length) say(`\nphases that failed: ${failed.join('; ')}`);
     say();
