@@ -34,7 +34,15 @@ export function relayFirehose(req: IncomingMessage, socket: Duplex, head: Buffer
   const headers: Record<string, string> = {};
   if (req.headers.authorization !== undefined) headers.authorization = req.headers.authorization;
   const upstreams = (ports as number[]).map(
-    port => new WebSocket(`ws://127.0.0.1:${port}/firehose`, { headers, handshakeTimeout: opts.handshakeTimeoutMs, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false }),
+    // The workers' frames are this process's own output, valid UTF-8 by construction: not checked again here, on the reader's thread.
+    port =>
+      new WebSocket(`ws://127.0.0.1:${port}/firehose`, {
+        headers,
+        handshakeTimeout: opts.handshakeTimeoutMs,
+        maxPayload: MAX_FRAME_BYTES,
+        perMessageDeflate: false,
+        skipUTF8Validation: true,
+      }),
   );
   let client: WebSocket | undefined;
   let done = false;
