@@ -69,7 +69,7 @@ export class TrafficControllerMetrics {
   });
   readonly firehoseSent = new Counter({
     name: 'loggregator_tc_firehose_sent_total',
-    help: "Lines written to firehose consumers, by subscription (each line once per subscription). A subscription's series go when its last consumer leaves.",
+    help: "Frames written to firehose consumers, by subscription (each app's line once per subscription, a notice once per consumer). A subscription's series go when its last consumer leaves.",
     labelNames: ['subscription'],
     registers: [this.registry],
     collect: () => this.collecting.forEach(update => update()),
