@@ -13,7 +13,7 @@ jest.setTimeout(90_000);
 
 const CLI = 'dist/src/cli/main.js';
 const APPS = 4;
-const INSTANCES = 3;
+const INSTANCES = 4;
 
 describe('simulator → agent → router, as child processes', () => {
   const children: Child[] = [];
@@ -53,16 +53,16 @@ describe('simulator → agent → router, as child processes', () => {
     }
 
     // The agent first, watching an instances.json that is not there yet (the empty set): it is
-    // reading before the depot's first churn however slowly it starts, so how many instances are
-    // churned no longer depends on the machine's speed (12 instances, one churn per 0.7 s: an
-    // agent that took over ~3 s to start used to leave fewer than 3 unchurned, or none).
+    // reading before the depot's first churn however slowly it starts. 16 instances, one churn a
+    // second (each restarts the longest-running one): the depot may go on churning while a loaded
+    // machine gets round to stopping it, and 13 churns still leave 3 instances never churned.
     const agent = Child.start('node', [CLI, 'agent', '--instances', join(dir, 'instances.json'), '--router', listening.udp], {
       LOGGREGATOR_AGENT_HTTP_PORT: '0',
       LOGGREGATOR_AGENT_SETTLE_MS: '50',
     });
     children.push(agent);
     await agent.waitFor(/"message":"agent watching"/);
-    const simulator = Child.start('node', [CLI, 'simulate-dea', dir, '--apps', String(APPS), '--instances', String(INSTANCES), '--rate', '100', '--churn', '0.7', '--duration', '60']);
+    const simulator = Child.start('node', [CLI, 'simulate-dea', dir, '--apps', String(APPS), '--instances', String(INSTANCES), '--rate', '100', '--churn', '1', '--duration', '60']);
     children.push(simulator);
     await simulator.waitFor(/"event":"ready"/);
 
