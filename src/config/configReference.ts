@@ -55,7 +55,7 @@ export function configReference(schema: SchemaNode, defaults: unknown): string {
     `- an empty value, for a key that may be null, as null (\`${envName(['sharedSecret'])}=\` turns signing off);`,
     `- a list comma-separated (\`${envName(['etcd', 'endpoints'])}=http://10.0.0.1:2379,http://10.0.0.2:2379\`) or as a JSON array; a list of objects (${key('routers.static')}) as a JSON array only.`,
     '',
-    'Two more variables are read by the `logs` command and are not configuration keys: `LOGGREGATOR_TARGET` and `LOGGREGATOR_TOKEN` (its `--target` and `--token`; see [the logs client](cli.md)).',
+    `Three more variables are read, and are not configuration keys: \`LOGGREGATOR_TARGET\` and \`LOGGREGATOR_TOKEN\`, by the \`logs\` command (its \`--target\` and \`--token\`; see [the logs client](cli.md)), and node's \`NODE_EXTRA_CA_CERTS\`, whose CAs TLS drains trust too (see ${link(key('router.drains.tls'))}).`,
     '',
     ...sections.flatMap(section => sectionText(section, defaults)),
   ].join('\n');
