@@ -23,9 +23,9 @@ describe('simulator → agent → router, as child processes', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'lgr-e2e-'));
   });
-  afterAll(() => {
+  afterAll(async () => {
     sockets.forEach(ws => ws.terminate());
-    children.forEach(c => c.kill());
+    await Promise.all(children.map(c => c.kill()));
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -245,7 +245,7 @@ describe('a cluster of 3 routers, traffic controller, agent and simulator around
   afterAll(async () => {
     for (const t of [...tails.values(), ...extraTails]) t.terminate();
     // SIGKILL the process group of each child still running, by its PID; then wait (bounded) for each to be gone.
-    for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.kill();
+    for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) void c.kill();
     await Promise.all(children.map(c => within(c.exited, 5_000, `exit of PID ${c.process.pid}`).catch(() => undefined)));
     for (const w of watches) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
     etcdClient?.close();

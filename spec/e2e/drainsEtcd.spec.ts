@@ -68,7 +68,7 @@ describe('drains bound in etcd, end to end', () => {
   });
 
   afterAll(async () => {
-    router?.kill();
+    await router?.kill();
     await Promise.all([etcd?.stop(), tcp?.stop(), tlsReceiver?.stop()]);
   });
 

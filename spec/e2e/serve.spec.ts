@@ -88,7 +88,7 @@ describe('loggregator serve, emit and logs as child processes', () => {
       expect(tail.stdout).not.toContain('not for this tail');
     } finally {
       await tail.stop();
-      tail.kill();
+      await tail.kill();
     }
   });
 

@@ -66,12 +66,18 @@ export class Child {
     return this.exited;
   }
 
-  /** Last resort after a failed test: SIGKILL the child's whole process group (which it leads). */
-  kill(): void {
+  /**
+   * Last resort after a failed test: SIGKILL the child's whole process group (which it leads).
+   * Resolves once the child is gone: until then its pipes and its process handle keep the test
+   * process (jest's worker) from exiting.
+   */
+  async kill(): Promise<void> {
+    if (this.process.pid === undefined) return; // never started: no group, no exit to wait for
     try {
-      if (this.process.pid !== undefined) process.kill(-this.process.pid, 'SIGKILL');
+      process.kill(-this.process.pid, 'SIGKILL');
     } catch {
       // already gone
     }
+    await this.exited;
   }
 }

@@ -6,6 +6,8 @@ import Ajv, { ErrorObject } from 'ajv';
 import defaults from '../../config/default.json';
 import schema from '../../config/config.schema.json';
 import { isHostPort } from '../cluster/routerRecord';
+import { EnvKey, envKeys } from './envKeys';
+import { SchemaNode } from './schemaNode';
 
 export interface Config {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -98,29 +100,6 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export const ENV_PREFIX = 'LOGGREGATOR_';
-
-interface SchemaNode {
-  type?: string | string[];
-  properties?: Record<string, SchemaNode>;
-}
-
-interface EnvKey {
-  readonly name: string;
-  readonly path: string[];
-  readonly types: string[];
-}
-
-/** `router.recent.maxApps` → LOGGREGATOR_ROUTER_RECENT_MAX_APPS, for every leaf of the schema. */
-export function envKeys(node: SchemaNode = schema as SchemaNode, path: string[] = []): EnvKey[] {
-  if (node.properties) {
-    return Object.entries(node.properties).flatMap(([key, child]) => envKeys(child, [...path, key]));
-  }
-  const types = node.type === undefined ? ['string'] : ([] as string[]).concat(node.type);
-  const name = ENV_PREFIX + path.map(p => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
-  return [{ name, path, types }];
-}
-
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 function isObject(v: unknown): v is Record<string, Json> {
@@ -163,7 +142,7 @@ function envValue(key: EnvKey, raw: string): Json {
 
 function fromEnv(env: NodeJS.ProcessEnv): Json {
   let out: Json = {};
-  for (const key of envKeys()) {
+  for (const key of envKeys(schema as SchemaNode)) {
     const raw = env[key.name];
     if (raw === undefined) continue;
     let value: Json = envValue(key, raw);

@@ -10,7 +10,7 @@ export interface DrainWriterContext {
   readonly config: DrainConfig;
   /** A line's octet-counted RFC 5424 frame (made once per line, shared by the app's drains). */
   readonly frameOf: (line: LogLine) => Buffer;
-  /** CAs to trust for TLS (node's, the host's bundle, the configured file), or undefined for node's own. */
+  /** CAs to trust for TLS (see trustedCas), or undefined for node's default store. */
   readonly tlsCa: (string | Buffer)[] | undefined;
   readonly counters: DrainCounters;
   /** Whether a line is the router's own drain notice: queued only while the queue has room. */

@@ -6,18 +6,24 @@ import { Config } from '../config/loadConfig';
  * circuit breaker off (one retry policy: the caller's, with a resync from a snapshot), a
  * deadline on every unary call, and gRPC keepalive, so that a watch on a connection that went
  * silent (no RST: a load balancer's idle timeout, a partition) ends instead of waiting for ever.
+ *
+ * The client's own reconnect of a broken watch is not used either (prefixEvents fails on
+ * 'disconnected' and cancels its watcher), yet the client arms a timer of its watch backoff
+ * whenever a watch stream ends, close() included. Its default backoff grows while etcd is away,
+ * and that timer kept a process open after close(); with no delay it runs at once and, with no
+ * watcher left, does nothing.
  */
 export function createEtcdClient(config: Config): Etcd3 {
   // Loaded here, not at the top: etcd3 and gRPC take over half a second to load, which every
   // process that does not use etcd (an agent with static routers, emit, logs) would pay.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { Etcd3: Client } = require('etcd3') as typeof import('etcd3');
-  const { noop } = require('cockatiel') as typeof import('cockatiel');
+  const { ConstantBackoff, noop } = require('cockatiel') as typeof import('cockatiel');
   const deadlineMs = config.etcd.dialTimeoutMs;
   return new Client({
     hosts: config.etcd.endpoints,
     dialTimeout: deadlineMs,
-    faultHandling: { host: () => noop, global: noop },
+    faultHandling: { host: () => noop, global: noop, watchBackoff: new ConstantBackoff(0).next() },
     defaultCallOptions: context => (context.isStream ? {} : { deadline: Date.now() + deadlineMs }),
     grpcOptions: { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.keepalive_permit_without_calls': 1 },
   });

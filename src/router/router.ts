@@ -1,8 +1,7 @@
 import { routerApiToken } from '../auth/routerApiToken';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { rootCertificates } from 'node:tls';
 import { Registry } from 'prom-client';
 import { Observable, Subject, Subscription, defer, filter, map, takeUntil, tap } from 'rxjs';
 import { AppChannels, publishToChannels } from '../../streams/appChannels';
@@ -14,9 +13,10 @@ import { LogLine } from '../../streams/logLine';
 import { RecentBuffer, retainRecent } from '../../streams/recentBuffer';
 import { openBindingStore } from '../bindings/bindingStore';
 import { FileBindingStore } from '../bindings/fileBindingStore';
-import { Config, ConfigError, routerWorkers } from '../config/loadConfig';
+import { Config, routerWorkers } from '../config/loadConfig';
 import { DrainMetrics } from '../drain/drainMetrics';
 import { runDrains } from '../drain/drains';
+import { trustedCas } from '../drain/trustedCas';
 import { Decoded, decodeEnvelopeLines } from '../envelope/codec';
 import { Envelope } from '../envelope/envelope';
 import { encodeSyslogMessage, octetCounted } from '../envelope/rfc5424';
@@ -74,6 +74,7 @@ async function startSingleRouter(config: Config, logger: Logger): Promise<Router
   const opts = config.router;
   let udp: UdpIngest | undefined;
   const core = await startRouterCore(config, logger, {
+    tlsCa: trustedCas({ caFile: opts.drains.tls.caFile, extraCaCerts: process.env.NODE_EXTRA_CA_CERTS }, logger.child({ component: 'drain' })),
     open: async () => (udp = await bindUdp(opts.udp, logger)),
     ingest: own$ => ingest(udp!.datagram$, { maxBytes: opts.udp.maxDatagramBytes, secret: config.sharedSecret ?? undefined, keepText: true }, own$),
     http: opts.http,
@@ -103,9 +104,13 @@ async function startSingleRouter(config: Config, logger: Logger): Promise<Router
   };
 }
 
-/** A worker's share of a multi-worker router: the same pipeline, fed by the reader, on loopback. */
-export async function startRouterShard(config: Config, logger: Logger, shard: Shard): Promise<RouterShard> {
+/**
+ * A worker's share of a multi-worker router: the same pipeline, fed by the reader, on loopback;
+ * its drains trust the CAs the reader read at start (`tlsCa`, see trustedCas).
+ */
+export async function startRouterShard(config: Config, logger: Logger, shard: Shard, tlsCa: string[] | undefined): Promise<RouterShard> {
   const core = await startRouterCore(config, logger, {
+    tlsCa,
     open: async () => undefined,
     ingest: own$ => ingestWith(shard.batch$, batch => decodeEnvelopeLines(batch, true).map(decoded => ownedOnly(decoded, shard)), own$),
     http: { host: '127.0.0.1', port: 0 },
@@ -131,6 +136,8 @@ function ownedOnly(decoded: Decoded, shard: Shard): Decoded {
 }
 
 interface CoreOptions {
+  /** The CAs its TLS drains trust (trustedCas). */
+  readonly tlsCa: string[] | undefined;
   /** Opens the input (a UDP port), after the binding store and before the HTTP API. */
   readonly open: () => Promise<unknown>;
   readonly ingest: (own$: Observable<Envelope>) => Observable<Ingested>;
@@ -173,7 +180,6 @@ async function startRouterCore(config: Config, logger: Logger, core: CoreOptions
   const channels = new AppChannels();
   const rejections = new RejectionLog(logger, 'datagram rejected');
   const drainMetrics = new DrainMetrics(metrics.registry);
-  const tlsCa = trustedCas(opts.drains.tls.caFile);
   const own$ = new Subject<Envelope>();
 
   // The store first: a store that cannot be opened fails the start before any port is taken.
@@ -239,7 +245,7 @@ async function startRouterCore(config: Config, logger: Logger, core: CoreOptions
     appLines: appId => channels.channel(appId),
     publish: envelope => own$.next(envelope),
     frameOf: line => line.frame(encodeFrame),
-    tlsCa,
+    tlsCa: core.tlsCa,
     metrics: drainMetrics,
     logger: drainLog,
   }).subscribe({ complete: () => drainsDone(), error: () => drainsDone() });
@@ -290,32 +296,4 @@ async function startRouterCore(config: Config, logger: Logger, core: CoreOptions
       await store.close();
     },
   };
-}
-
-/** The host's CA bundle (Debian's; what update-ca-certificates maintains), if it has one. */
-const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
-
-/**
- * CAs for TLS drains: node's bundled roots, the host's bundle (node does not read it by itself,
- * so a CA an operator added with update-ca-certificates would not count), and the configured
- * file's; undefined (node's roots alone) when there is neither.
- */
-function trustedCas(caFile: string | null): string[] | undefined {
-  const extra: string[] = [];
-  try {
-    extra.push(readFileSync(HOST_CA_BUNDLE, 'utf8'));
-  } catch {
-    // no host bundle: node's roots and the configured file
-  }
-  if (caFile !== null) {
-    let pem: string;
-    try {
-      pem = readFileSync(caFile, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`router.drains.tls.caFile ${caFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`router.drains.tls.caFile ${caFile}: holds no PEM certificate`);
-    extra.push(pem);
-  }
-  return extra.length === 0 ? undefined : [...rootCertificates, ...extra];
 }

@@ -10,6 +10,8 @@ import { RouterShard, startRouterShard } from './router';
 
 export interface RouterWorkerData {
   readonly config: Config;
+  /** The CAs its TLS drains trust, read by the reader at start. */
+  readonly tlsCa: string[] | undefined;
   readonly index: number;
   readonly count: number;
   /** Bytes of batches taken so far, and lines (a BigInt64Array of 2 over it): the reader bounds its queue by them, and counts what a worker that dies held. */
@@ -95,7 +97,7 @@ function run(port: NonNullable<typeof parentPort>, data: RouterWorkerData): void
     }
   });
 
-  startRouterShard(data.config, logger, { index: data.index, count: data.count, batch$ }).then(
+  startRouterShard(data.config, logger, { index: data.index, count: data.count, batch$ }, data.tlsCa).then(
     started => {
       shard = started;
       reply({ kind: 'ready', port: started.httpAddress.port });

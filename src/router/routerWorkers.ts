@@ -9,6 +9,8 @@ export interface RouterWorkersOptions {
   readonly config: Config;
   readonly count: number;
   readonly logger: Logger;
+  /** The CAs the workers' TLS drains trust (trustedCas). */
+  readonly tlsCa: string[] | undefined;
   /** Told of lines dropped before a worker took them: its queue full, the worker restarting, or dead with them. */
   readonly onDrop: (reason: 'worker_behind' | 'worker_restarting' | 'worker_died', lines: number) => void;
   /** Told of a worker that died and is being started again. */
@@ -151,7 +153,7 @@ export class RouterWorkers {
     slot.posted = 0;
     slot.postedLines = 0;
     slot.startedAt = Date.now();
-    const data: RouterWorkerData = { config, index: slot.index, count, consumed: slot.consumed.buffer as SharedArrayBuffer, logLevel: logger.level ?? config.logLevel };
+    const data: RouterWorkerData = { config, tlsCa: this.opts.tlsCa, index: slot.index, count, consumed: slot.consumed.buffer as SharedArrayBuffer, logLevel: logger.level ?? config.logLevel };
     const worker = new Worker(workerScript(__dirname, __filename, 'routerWorker'), { workerData: data, stdout: false, stderr: false });
     slot.worker = worker;
     return new Promise<void>((resolve, reject) => {

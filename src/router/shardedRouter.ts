@@ -2,6 +2,7 @@ import { AddressInfo } from 'node:net';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import { shardOf } from '../../streams/appShard';
 import { Config, routerWorkers } from '../config/loadConfig';
+import { trustedCas } from '../drain/trustedCas';
 import { DatagramOptions, splitDatagram } from '../envelope/codec';
 import { Logger } from '../logger';
 import { RejectionLog } from './rejectionLog';
@@ -42,6 +43,8 @@ export async function startShardedRouter(config: Config, logger: Logger): Promis
     config,
     count,
     logger,
+    // Read here once: every worker, and one restarted later, trusts the same CAs.
+    tlsCa: trustedCas({ caFile: opts.drains.tls.caFile, extraCaCerts: process.env.NODE_EXTRA_CA_CERTS }, logger.child({ component: 'drain' })),
     onDrop: (reason, lines) => metrics.dropped.inc({ reason }, lines),
     onRestart: () => restarts.inc(),
     onRunning: n => running.set(n),

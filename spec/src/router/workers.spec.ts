@@ -138,6 +138,7 @@ describe('router workers: the queue to a worker', () => {
       config,
       count: 2,
       logger: captureLogger().logger,
+      tlsCa: undefined,
       onDrop: (reason, lines) => drops.push({ reason, lines }),
       onRestart: () => undefined,
       onRunning: () => undefined,
