@@ -3,7 +3,8 @@ import WebSocket from 'ws';
 import { backoffDelay } from '../../streams/backoff';
 import { Envelope } from '../envelope/envelope';
 import { decodeEnvelopeJson } from '../envelope/codec';
-import { PrintedLines, lineIdentity } from './printedLines';
+import { lineIdentity } from './lineIdentity';
+import { PrintedLines } from './printedLines';
 import { RECONNECT_BACKOFF, retryDelayMs } from './retryDelay';
 import { Refused, TargetContext, Unavailable, Unreachable, describeError, failureFromAnswer } from './targetFailures';
 

@@ -4,19 +4,8 @@
 // is looked up on its own, not matched as a run. Lines are counted, not just remembered, so a
 // line that legitimately came twice (same text, same timestamp) is skipped only as often as it
 // was printed, and a third copy sent while we were away is printed.
-import { createHash } from 'node:crypto';
+// No node module here: the web console (src/console/) skips replayed lines with this class too.
 import Denque from 'denque';
-import { Envelope } from '../envelope/envelope';
-
-/**
- * What identifies a line in a replay: timestamp, source, instance, stream and the message's hash.
- * Not the frame's text (an encoder may order fields differently); the message hashed, so memory
- * per remembered line is bounded however long lines are.
- */
-export function lineIdentity(e: Envelope): string {
-  const digest = createHash('sha256').update(e.message).digest('base64').slice(0, 22);
-  return `${e.timestamp} ${e.sourceType}/${e.sourceInstance} ${e.messageType} ${digest}`;
-}
 
 /**
  * A bounded multiset of the identities printed last (`capacity` of them, oldest forgotten first),

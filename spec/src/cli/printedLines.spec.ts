@@ -3,7 +3,8 @@
 //   printed:            a b c
 //   replay (any order): c x a b y   →  prints x y   (each printed line skipped, new ones kept in order)
 //   printed twice:      t t, replay t t t           →  prints t once (the copy sent while away)
-import { PrintedLines, lineIdentity } from '../../../src/cli/printedLines';
+import { lineIdentity } from '../../../src/cli/lineIdentity';
+import { PrintedLines } from '../../../src/cli/printedLines';
 import { Envelope } from '../../../src/envelope/envelope';
 
 /** Feeds ids through, as `logs` does; returns those it would print. */
