@@ -77,6 +77,11 @@ class AppRing {
     this.length--;
   }
 
+  /** The timestamp of the line written last. */
+  get lastTimestamp(): string {
+    return this.timestamps[(this.head + this.length - 1) % this.capacity].toString();
+  }
+
   /** The newest `limit` lines, oldest first. */
   lines(appId: string, limit: number): LogLine[] {
     const n = Math.min(limit, this.length);
@@ -198,6 +203,20 @@ export class RecentBuffer {
   /** The app's newest `limit` lines (default: all retained), oldest first. */
   lines(appId: string, limit = this.opts.linesPerApp): LogLine[] {
     return this.apps.peek(appId)?.lines(appId, limit) ?? [];
+  }
+
+  /**
+   * The `limit` apps written to most recently, most recent first, each with the timestamp of its
+   * line written last: read in the order the buffer keeps, so the cost is `limit`, not every app.
+   */
+  lastWritten(limit: number): { appId: string; timestamp: string }[] {
+    const apps: { appId: string; timestamp: string }[] = [];
+    if (limit <= 0) return apps;
+    for (const [appId, ring] of this.apps.entries()) {
+      apps.push({ appId, timestamp: ring.lastTimestamp });
+      if (apps.length >= limit) break;
+    }
+    return apps;
   }
 
   get appCount(): number {

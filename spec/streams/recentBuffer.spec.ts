@@ -107,6 +107,27 @@ describe('RecentBuffer', () => {
       expect(buffer.lines('app-b')).toEqual([]);
       expect(evicted).toEqual([2]);
     });
+
+    it('lists the apps written to last, most recent first, each with its last line\'s timestamp, reading no more than asked', () => {
+      const buffer = new RecentBuffer(roomy);
+      const at = (seq: number, app: string, timestamp: string) => new LogLine(seq, envelope({ appId: app, timestamp }));
+      buffer.append(at(1, 'app-a', '100'));
+      buffer.append(at(2, 'app-b', '200'));
+      buffer.append(at(3, 'app-c', '300'));
+      buffer.append(at(4, 'app-a', '400'));
+      buffer.lines('app-b'); // a read is not a write
+      expect(buffer.lastWritten(10)).toEqual([
+        { appId: 'app-a', timestamp: '400' },
+        { appId: 'app-c', timestamp: '300' },
+        { appId: 'app-b', timestamp: '200' },
+      ]);
+      expect(buffer.lastWritten(2).map(a => a.appId)).toEqual(['app-a', 'app-c']);
+      expect(buffer.lastWritten(0)).toEqual([]);
+      // Past linesPerApp, where the ring has wrapped around.
+      const small = new RecentBuffer({ ...roomy, linesPerApp: 3 });
+      for (let n = 1; n <= 5; n++) small.append(at(n, 'app-a', String(n * 10)));
+      expect(small.lastWritten(1)).toEqual([{ appId: 'app-a', timestamp: '50' }]);
+    });
   });
 
   describe('bytes', () => {

@@ -1,6 +1,7 @@
 import { IncomingMessage, ServerResponse, createServer, Server } from 'node:http';
 import { checkRouterApiToken } from '../auth/routerApiToken';
 import { acceptApiRequest } from '../http/apiRequest';
+import { isAppsRequest } from '../http/appsRequest';
 import { answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
 import { admitTailUpgrade } from '../http/tailUpgrade';
 import { Duplex } from 'node:stream';
@@ -14,6 +15,7 @@ import { parseAppQuery } from '../http/appQuery';
 import { sendNdjson } from '../http/ndjsonAnswer';
 import { Refusal, sendRefusal } from '../http/refusal';
 import { Logger } from '../logger';
+import { answerRecentApps } from './recentAppsAnswer';
 import { runTailSession } from './tailSession';
 import { RouterMetrics } from './routerMetrics';
 
@@ -78,6 +80,7 @@ export class HttpApi {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (isAppsRequest(req)) return answerRecentApps(req, res, this.recent, { apiToken: this.opts.apiToken, refuse: refusal => this.refuse(res, refusal) });
     const url = acceptApiRequest(req, res, {
       registry: this.metrics.registry,
       health: () => ({}),

@@ -5,11 +5,13 @@ import { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { shardOf } from '../../streams/appShard';
 import { acceptApiRequest } from '../http/apiRequest';
+import { isAppsRequest } from '../http/appsRequest';
 import { Refusal, sendRefusal } from '../http/refusal';
 import { answerClientErrors, listen } from '../http/serverLifecycle';
 import { admitTailUpgrade } from '../http/tailUpgrade';
 import { Logger } from '../logger';
 import { relayFirehose } from './firehoseRelay';
+import { answerWorkersApps } from './workerApps';
 
 export interface RouterFrontOptions {
   readonly shards: number;
@@ -101,6 +103,7 @@ export class RouterFront {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (isAppsRequest(req)) return void answerWorkersApps(req, res, { ...this.opts, refuse: refusal => this.refuse(res, refusal) });
     const url = acceptApiRequest(req, res, {
       registry: this.opts.registry,
       health: this.opts.health,
