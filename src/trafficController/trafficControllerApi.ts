@@ -1,6 +1,7 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { Socket } from 'node:net';
 import { acceptApiRequest } from '../http/apiRequest';
+import { isAppsRequest } from '../http/appsRequest';
 import { answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
 import { admitTailUpgrade } from '../http/tailUpgrade';
 import { Duplex } from 'node:stream';
@@ -20,6 +21,8 @@ import { Refusal, sendRefusal } from '../http/refusal';
 import { Logger } from '../logger';
 import { runTailSession } from '../router/tailSession';
 import { RejectionLog } from '../router/rejectionLog';
+import { AppsEndpoint } from './appsEndpoint';
+import { ClusterApps } from './clusterApps';
 import { KnownRouters } from './knownRouters';
 import { OpenStreams } from './openStreams';
 import { RecentFailure, routerRecent } from './routerRecent';
@@ -87,6 +90,8 @@ export class TrafficControllerApi {
   private readonly routers = new KnownRouters();
   /** Apps being tailed: their shared live lines (see liveLines), and which routers' streams are open. */
   private readonly appFeeds = new Map<string, { readonly lines$: Observable<LogLine>; readonly open: OpenStreams }>();
+  /** GET /apps: the apps with recent lines the caller may read. */
+  private readonly apps: AppsEndpoint;
 
   constructor(
     private readonly routers$: Observable<readonly RouterInfo[]>,
@@ -109,6 +114,13 @@ export class TrafficControllerApi {
       logger,
       (router, err) => this.routerStreamFailed(router, err),
     );
+    this.apps = new AppsEndpoint({
+      routers: () => this.routers.current,
+      cluster: new ClusterApps(metrics.registry, { timeoutMs: opts.recent.timeoutMs, apiToken: opts.routerApiToken }),
+      authorize: (req, url, app) => this.authorize(req, url, false, token => this.authorizer.authorize(token, app)),
+      refuse: (res, refusal) => this.refuse(res, refusal),
+      logger,
+    });
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
     answerClientErrors(this.server, () => this.metrics.refused.inc({ reason: 'bad_request' }));
@@ -166,6 +178,7 @@ export class TrafficControllerApi {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (isAppsRequest(req)) return this.apps.answer(req, res);
     const url = acceptApiRequest(req, res, {
       registry: this.metrics.registry,
       // routersKnown false: discovery has not answered yet (0 routers would then mean nothing).
