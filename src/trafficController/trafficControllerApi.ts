@@ -23,6 +23,7 @@ import { runTailSession } from '../router/tailSession';
 import { RejectionLog } from '../router/rejectionLog';
 import { AppsEndpoint } from './appsEndpoint';
 import { ClusterApps } from './clusterApps';
+import { withOwnOrigin } from './consoleOrigin';
 import { KnownRouters } from './knownRouters';
 import { OpenStreams } from './openStreams';
 import { RecentFailure, routerRecent } from './routerRecent';
@@ -33,6 +34,7 @@ import { TrafficControllerMetrics } from './trafficControllerMetrics';
 import { Firehose } from './firehose';
 import { SUBSCRIPTION_PATTERN, SUBSCRIPTION_RULE } from './firehoseSubscription';
 import { NOTICE_SOURCE, changeText } from './routerChangeText';
+import { WebConsole } from './webConsole';
 
 /** /recent merges being worked on at once; more are refused with 503 (each holds answers in memory). */
 const MAX_RECENT_IN_FLIGHT = 16;
@@ -90,7 +92,8 @@ export class TrafficControllerApi {
   private readonly routers = new KnownRouters();
   /** Apps being tailed: their shared live lines (see liveLines), and which routers' streams are open. */
   private readonly appFeeds = new Map<string, { readonly lines$: Observable<LogLine>; readonly open: OpenStreams }>();
-  /** GET /apps: the apps with recent lines the caller may read. */
+  /** The web console's page and assets, and the app list it picks from. */
+  private readonly webConsole: WebConsole;
   private readonly apps: AppsEndpoint;
 
   constructor(
@@ -114,6 +117,7 @@ export class TrafficControllerApi {
       logger,
       (router, err) => this.routerStreamFailed(router, err),
     );
+    this.webConsole = new WebConsole({ refuse: (res, refusal) => this.refuse(res, refusal) });
     this.apps = new AppsEndpoint({
       routers: () => this.routers.current,
       cluster: new ClusterApps(metrics.registry, { timeoutMs: opts.recent.timeoutMs, apiToken: opts.routerApiToken }),
@@ -178,6 +182,7 @@ export class TrafficControllerApi {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (this.webConsole.answers(req, res)) return;
     if (isAppsRequest(req)) return this.apps.answer(req, res);
     const url = acceptApiRequest(req, res, {
       registry: this.metrics.registry,
@@ -265,7 +270,7 @@ export class TrafficControllerApi {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const admitted = admitTailUpgrade(req, socket, {
       maxLimit: this.opts.recent.maxLines,
-      allowedOrigins: this.opts.tail.allowedOrigins,
+      allowedOrigins: withOwnOrigin(req, this.opts.tail.allowedOrigins),
       originsKey: 'trafficController.tail.allowedOrigins',
       // Upgrades still being authorized count too.
       clients: this.wss.clients.size + this.upgrading,
