@@ -38,7 +38,12 @@ kill -KILL "$2" 2>/dev/null
 
 export function watchdog(name: string, child: Child, tempDir: string | undefined): ChildProcess | undefined {
   if (child.process.pid === undefined) return undefined;
-  const watch = spawn('sh', ['-c', WATCH, `${name}-watchdog`, String(process.pid), String(child.process.pid), tempDir ?? ''], { stdio: 'ignore' });
+  return watchdogForPid(name, child.process.pid, tempDir);
+}
+
+/** The same watch for a process this test process did not spawn itself (a browser a library launched). */
+export function watchdogForPid(name: string, pid: number, tempDir: string | undefined): ChildProcess {
+  const watch = spawn('sh', ['-c', WATCH, `${name}-watchdog`, String(process.pid), String(pid), tempDir ?? ''], { stdio: 'ignore' });
   watch.on('error', () => {});
   watch.unref();
   return watch;
