@@ -6,6 +6,7 @@ import { startRouter } from '../router/router';
 import { startTrafficController } from '../trafficController/trafficController';
 import { startTrafficControllerThread } from '../trafficController/trafficControllerThread';
 import { connectHost, hostPort } from './addresses';
+import { announceConsole } from './consoleAddress';
 import { Component, describeStartError, runUntilSignalled } from './lifecycle';
 
 /** Starts each component in order; on a failure, stops those started, logs why, and exits 1. */
@@ -64,6 +65,7 @@ function trafficControllerStep(config: () => Config, logger: Logger, ownThread =
         http: `http://${hostPort(tc.httpAddress)}`,
         auth: cfg.trafficController.auth.mode === 'tokens' ? `tokens file ${tokensFilePath(cfg)}` : `callout ${cfg.trafficController.auth.callout.url}`,
       });
+      announceConsole(cfg, tc.httpAddress, logger);
       return { name: 'traffic controller', close: () => tc.close() };
     },
   };
