@@ -2,7 +2,6 @@
 // over as one batch (texts joined by "\n", in arrival order): when full, else at the end of the
 // turn if nothing went for coalesceMs, else coalesceMs after the last hand-over.
 import { ShardDispatch } from '../../../src/router/shardDispatch';
-import { waitFor } from '../../support/waitFor';
 
 const text = (s: string) => Buffer.from(s);
 const nextTurn = () => new Promise(resolve => setImmediate(resolve));
@@ -23,18 +22,27 @@ describe('ShardDispatch', () => {
   });
 
   it('gathers lines for coalesceMs after a hand-over, then hands them over together', async () => {
-    const sent: string[] = [];
-    const dispatch = new ShardDispatch(1, (_shard, batch) => sent.push(Buffer.from(batch).toString()), () => false, 1024, 100, 50);
-    dispatch.add(0, text('first'));
-    await nextTurn();
-    expect(sent).toEqual(['first']);
-    dispatch.add(0, text('second'));
-    await nextTurn();
-    dispatch.add(0, text('third'));
-    await nextTurn();
-    expect(sent).toEqual(['first']); // within 50 ms of the last hand-over: still gathering
-    await waitFor(() => sent.length === 2, { what: 'the gathered batch', timeoutMs: 5000 });
-    expect(sent).toEqual(['first', 'second\nthird']);
+    // Timers and the clock are jest's (setImmediate stays real: turns still end), so a loaded
+    // machine cannot let coalesceMs pass between two turns.
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
+    try {
+      const sent: string[] = [];
+      const dispatch = new ShardDispatch(1, (_shard, batch) => sent.push(Buffer.from(batch).toString()), () => false, 1024, 100, 50);
+      dispatch.add(0, text('first'));
+      await nextTurn();
+      expect(sent).toEqual(['first']);
+      dispatch.add(0, text('second'));
+      await nextTurn();
+      dispatch.add(0, text('third'));
+      await nextTurn();
+      jest.advanceTimersByTime(49);
+      expect(sent).toEqual(['first']); // within 50 ms of the last hand-over: still gathering
+      jest.advanceTimersByTime(1);
+      await nextTurn();
+      expect(sent).toEqual(['first', 'second\nthird']);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('hands a line to an idle worker at the end of the turn, however recent the last hand-over', async () => {
