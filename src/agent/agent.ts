@@ -134,6 +134,7 @@ export async function startAgent(config: Config, logger: Logger, deps: AgentDeps
     following.unsubscribe();
     etcd?.close();
     await emitter.close();
+    metrics.close();
     throw err;
   }
   const server = http.server;
@@ -147,6 +148,7 @@ export async function startAgent(config: Config, logger: Logger, deps: AgentDeps
       await emitter.close();
       server.closeAllConnections();
       await new Promise<void>(resolve => server.close(() => resolve()));
+      metrics.close();
     },
   };
 }

@@ -1,9 +1,11 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { INVALID_ROUTER_RECORD_REASONS } from '../cluster/routerRecord';
+import { ProcessMetrics, collectProcessMetrics } from '../processMetrics';
 
 /** The agent's self metrics, in their own registry. */
 export class AgentMetrics {
   readonly registry = new Registry();
+  private readonly processMetrics: ProcessMetrics;
   /** Lines read and not yet added to the counter: a plain increment on the hot path. */
   private pendingStdout = 0;
   private pendingStderr = 0;
@@ -72,6 +74,11 @@ export class AgentMetrics {
     });
     ['send_queue_full', 'send_error', 'no_router', 'router_refused'].forEach(reason => this.dropped.inc({ reason }, 0));
     ['unreadable', 'not_json', 'invalid'].forEach(reason => this.instancesRejected.inc({ reason }, 0));
-    collectDefaultMetrics({ register: this.registry });
+    this.processMetrics = collectProcessMetrics(this.registry);
+  }
+
+  /** Ends what the process metrics started, so that a closed agent is not kept in memory. */
+  close(): void {
+    this.processMetrics.stop();
   }
 }

@@ -197,6 +197,7 @@ async function startRouterCore(config: Config, logger: Logger, core: CoreOptions
     await core.open();
   } catch (err) {
     await store.close();
+    metrics.close();
     throw err;
   }
   const ingestion: Subscription = core
@@ -276,6 +277,7 @@ async function startRouterCore(config: Config, logger: Logger, core: CoreOptions
     await core.stopIngest();
     await http.close(0).catch(() => undefined);
     await store.close();
+    metrics.close();
     throw err;
   }
 
@@ -294,6 +296,7 @@ async function startRouterCore(config: Config, logger: Logger, core: CoreOptions
       ingestion.unsubscribe();
       own$.complete();
       await store.close();
+      metrics.close();
     },
   };
 }

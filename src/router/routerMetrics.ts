@@ -1,13 +1,15 @@
 import { getHeapStatistics } from 'node:v8';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { RejectReason } from '../envelope/codec';
 import { RefusedReason } from '../http/refusal';
+import { ProcessMetrics, collectProcessMetrics } from '../processMetrics';
 
 export type DropReason = 'tail_slow_consumer' | 'firehose_slow_consumer' | 'recent_evicted' | 'worker_behind' | 'worker_restarting' | 'worker_died';
 
 /** The router's self metrics, in their own registry (no globals: several routers per process in tests). */
 export class RouterMetrics {
   readonly registry = new Registry();
+  private readonly processMetrics: ProcessMetrics | undefined;
   /** Accepted envelopes not yet added to the counter: a plain increment on the hot path. */
   private pendingIngested = 0;
   readonly ingested = new Counter({
@@ -90,7 +92,7 @@ export class RouterMetrics {
       },
     });
     // Process-wide (CPU, memory, event loop): a worker of a multi-worker router leaves them to the reader.
-    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (opts.defaultMetrics ?? true) this.processMetrics = collectProcessMetrics(this.registry);
     else {
       // But its heap is its own (an isolate per thread): reported under the reader's names, so
       // that the router's summed /metrics says the heap of all its threads.
@@ -106,5 +108,10 @@ export class RouterMetrics {
       heapGauge('nodejs_heap_size_used_bytes', 'Process heap size used from Node.js in bytes.', heap => heap.used_heap_size);
       heapGauge('nodejs_heap_size_total_bytes', 'Process heap size from Node.js in bytes.', heap => heap.total_heap_size);
     }
+  }
+
+  /** Ends what the process metrics started, so that a closed router is not kept in memory. */
+  close(): void {
+    this.processMetrics?.stop();
   }
 }

@@ -32,6 +32,8 @@ export interface ShardedRouter extends Router {
 export async function startShardedRouter(config: Config, logger: Logger): Promise<ShardedRouter> {
   const opts = config.router;
   const count = routerWorkers(config);
+  // Read here once: every worker, and one restarted later, trusts the same CAs.
+  const tlsCa = trustedCas({ caFile: opts.drains.tls.caFile, extraCaCerts: process.env.NODE_EXTRA_CA_CERTS }, logger.child({ component: 'drain' }));
   const metrics = new RouterMetrics({ appCount: 0, lineCount: 0, byteCount: 0 });
   const restarts = new Counter({
     name: 'loggregator_router_worker_restarts_total',
@@ -43,19 +45,24 @@ export async function startShardedRouter(config: Config, logger: Logger): Promis
     config,
     count,
     logger,
-    // Read here once: every worker, and one restarted later, trusts the same CAs.
-    tlsCa: trustedCas({ caFile: opts.drains.tls.caFile, extraCaCerts: process.env.NODE_EXTRA_CA_CERTS }, logger.child({ component: 'drain' })),
+    tlsCa,
     onDrop: (reason, lines) => metrics.dropped.inc({ reason }, lines),
     onRestart: () => restarts.inc(),
     onRunning: n => running.set(n),
   });
-  await workers.start();
+  try {
+    await workers.start();
+  } catch (err) {
+    metrics.close();
+    throw err;
+  }
 
   let udp: Awaited<ReturnType<typeof bindUdp>>;
   try {
     udp = await bindUdp(opts.udp, logger);
   } catch (err) {
     await workers.close();
+    metrics.close();
     throw err;
   }
   const dispatch = new ShardDispatch(
@@ -110,6 +117,7 @@ export async function startShardedRouter(config: Config, logger: Logger): Promis
     await udp.close();
     await workers.close();
     await front.close(0).catch(() => undefined);
+    metrics.close();
     throw err;
   }
   logger.info('router workers running', { workers: count });
@@ -128,6 +136,7 @@ export async function startShardedRouter(config: Config, logger: Logger): Promis
       // Each worker flushes its drains and closes its tail clients (through the front door)
       // within the budget a single router has; the front door then stops.
       await Promise.all([workers.close(opts.shutdownSeconds * 1000 * 0.9), front.close((opts.shutdownSeconds * 1000) / 2)]);
+      metrics.close();
     },
   };
 }

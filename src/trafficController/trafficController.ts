@@ -36,16 +36,18 @@ export interface TrafficControllerDeps {
  */
 export async function startTrafficController(config: Config, logger: Logger, deps: TrafficControllerDeps = {}): Promise<TrafficController> {
   const opts = config.trafficController;
+  if (deps.routers$ === undefined && config.routers.discovery === 'static') {
+    if (config.routers.static.length === 0) {
+      throw new ConfigError('invalid configuration: routers.static is empty: the traffic controller has no router to ask (list them, or use routers.discovery "etcd")');
+    }
+    if (config.routers.static.some(r => r.http === undefined)) {
+      throw new ConfigError('invalid configuration: the traffic controller needs every router in routers.static to have an "http" address');
+    }
+  }
   const metrics = new TrafficControllerMetrics();
   let client: Etcd3 | undefined;
   let source$ = deps.routers$;
   if (source$ === undefined) {
-    if (config.routers.discovery === 'static' && config.routers.static.length === 0) {
-      throw new ConfigError('invalid configuration: routers.static is empty: the traffic controller has no router to ask (list them, or use routers.discovery "etcd")');
-    }
-    if (config.routers.discovery === 'static' && config.routers.static.some(r => r.http === undefined)) {
-      throw new ConfigError('invalid configuration: the traffic controller needs every router in routers.static to have an "http" address');
-    }
     if (config.routers.discovery === 'etcd') client = createEtcdClient(config);
     // Every bad input is a counted rejection: a failed etcd read or watch (retried; the last known
     // set stays in use), and each invalid record (left out; discovery logs it with its key).
@@ -63,6 +65,7 @@ export async function startTrafficController(config: Config, logger: Logger, dep
     authorizer = deps.authorizer ?? (await openAuthorizer(config, logger));
   } catch (err) {
     client?.close();
+    metrics.close();
     throw err;
   }
   const api = new TrafficControllerApi(shared$, authorizer, metrics, {
@@ -94,6 +97,7 @@ export async function startTrafficController(config: Config, logger: Logger, dep
     following.unsubscribe();
     if (deps.authorizer === undefined) await authorizer.close();
     await client?.close();
+    metrics.close();
     throw err;
   }
   logger.info('traffic controller authorizes with', { authorizer: authorizer.description });
@@ -105,6 +109,7 @@ export async function startTrafficController(config: Config, logger: Logger, dep
       following.unsubscribe();
       if (deps.authorizer === undefined) await authorizer.close();
       client?.close();
+      metrics.close();
     },
   };
 }

@@ -1,10 +1,12 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { RefusedReason } from '../http/refusal';
 import { INVALID_ROUTER_RECORD_REASONS } from '../cluster/routerRecord';
+import { ProcessMetrics, collectProcessMetrics } from '../processMetrics';
 
 /** The traffic controller's self metrics, in their own registry (serve runs a router beside it). */
 export class TrafficControllerMetrics {
   readonly registry = new Registry();
+  private readonly processMetrics: ProcessMetrics;
   readonly refused = new Counter({
     name: 'loggregator_tc_refused_total',
     help: 'Requests refused, by reason (bad request, no or unknown token, app not allowed, limits, router set not known yet).',
@@ -111,6 +113,11 @@ export class TrafficControllerMetrics {
     this.dropped.inc({ reason: 'firehose_slow_consumer' }, 0);
     this.invalidRouterLines.inc(0);
     this.revoked.inc(0);
-    collectDefaultMetrics({ register: this.registry });
+    this.processMetrics = collectProcessMetrics(this.registry);
+  }
+
+  /** Ends what the process metrics started, so that a closed traffic controller is not kept in memory. */
+  close(): void {
+    this.processMetrics.stop();
   }
 }

@@ -11,9 +11,11 @@
 // is not JSON or not valid leaves the running set as it was, and is counted. An instance present
 // before and after a change keeps its one connection: none of its lines is lost or repeated.
 import { unlink } from 'node:fs/promises';
-import { AgentRig, LogEntry, agentMetric, rejectedByReason } from '../../support/agentHarness';
+import { startAgent } from '../../../src/agent/agent';
+import { AgentRig, LogEntry, agentMetric, captureLogger, rejectedByReason } from '../../support/agentHarness';
 import { run } from '../../support/childProcess';
 import { FakeInstance, FakeSocket, instancesJson, writeInstances } from '../../support/fakeInstance';
+import { isLetGo } from '../../support/letGo';
 import { Teardown } from '../../support/teardown';
 import { waitFor } from '../../support/waitFor';
 
@@ -326,5 +328,17 @@ describe('agent: instances.json → instance sockets', () => {
     for (const [socket] of steady) expect([socket.connections, socket.disconnects]).toEqual([1, 0]);
     expect(disconnected(c, d, e)).toBe(true);
     expect(await agentMetric(agent, 'loggregator_agent_dropped_total')).toBe(0);
+  });
+
+  it('lets go of its metrics once closed: nothing it started (a GC observer, event loop sampling) keeps them in memory', async () => {
+    const rig = new AgentRig(teardown);
+    const config = rig.config({ routers: [await rig.receiver()] });
+    const registry = await (async () => {
+      const agent = await startAgent(config, captureLogger().logger);
+      const registry = new WeakRef(agent.metrics.registry);
+      await agent.close();
+      return registry;
+    })();
+    expect(await isLetGo(registry)).toBe(true);
   });
 });

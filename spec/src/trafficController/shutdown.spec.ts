@@ -7,6 +7,7 @@ import { Authorizer } from '../../../src/auth/authorizer';
 import { createLogger } from '../../../src/logger';
 import { startTrafficController } from '../../../src/trafficController/trafficController';
 import { RouterInfo } from '../../../streams/routerInfo';
+import { isLetGo } from '../../support/letGo';
 import { tcConfig } from '../../support/trafficControllerHarness';
 import { within } from '../../support/waitFor';
 
@@ -39,5 +40,16 @@ describe('traffic controller shutdown', () => {
     await within(tc.close(), 3_000, 'close() with a client still being authorized');
     expect(await within(status, 3_000, 'the client answered')).toBe(503);
     ws.terminate();
+  });
+
+  it('lets go of its metrics once closed: nothing it started (a GC observer, event loop sampling) keeps them in memory', async () => {
+    const idle: Authorizer = { description: 'idle', authorize: async () => ({ allowed: true }), close: async () => undefined };
+    const registry = await (async () => {
+      const tc = await startTrafficController(tcConfig(), createLogger('error', 'test'), { routers$: new BehaviorSubject<readonly RouterInfo[]>([]), authorizer: idle });
+      const registry = new WeakRef(tc.metrics.registry);
+      await tc.close();
+      return registry;
+    })();
+    expect(await isLetGo(registry)).toBe(true);
   });
 });
