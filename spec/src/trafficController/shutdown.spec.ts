@@ -43,7 +43,7 @@ describe('traffic controller shutdown', () => {
   });
 
   it('lets go of its metrics once closed: nothing it started (a GC observer, event loop sampling) keeps them in memory', async () => {
-    const idle: Authorizer = { description: 'idle', authorize: async () => ({ allowed: true }), close: async () => undefined };
+    const idle: Authorizer = { description: 'idle', authorize: async () => ({ allowed: true }), authorizeFirehose: async () => ({ allowed: true }), close: async () => undefined };
     const registry = await (async () => {
       const tc = await startTrafficController(tcConfig(), createLogger('error', 'test'), { routers$: new BehaviorSubject<readonly RouterInfo[]>([]), authorizer: idle });
       const registry = new WeakRef(tc.metrics.registry);
