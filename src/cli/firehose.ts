@@ -1,19 +1,9 @@
-import { followLines } from './followLines';
+import { LiveClientOptions, followLines } from './followLines';
 import { formatLine } from './lineFormat';
 
-export interface FirehoseOptions {
+export interface FirehoseOptions extends LiveClientOptions {
   /** Consumers with the same id share the lines (each app's lines go to one of them). */
   readonly subscription: string;
-  readonly json: boolean;
-  /** The traffic controller's HTTP address, e.g. http://127.0.0.1:8080. */
-  readonly target: URL;
-  readonly token?: string;
-  readonly colour: boolean;
-  readonly maxReconnects?: number;
-  readonly onConnected?: () => void;
-  readonly signal?: AbortSignal;
-  readonly out?: (text: string) => void;
-  readonly err?: (text: string) => void;
 }
 
 /**

@@ -8,6 +8,24 @@ import { PrintedLines } from './printedLines';
 import { RECONNECT_BACKOFF, retryDelayMs } from './retryDelay';
 import { Refused, TargetContext, Unavailable, Unreachable, describeError, failureFromAnswer } from './targetFailures';
 
+/** What a command that prints live lines (`logs`, `firehose`) is given. */
+export interface LiveClientOptions {
+  readonly json: boolean;
+  /** The traffic controller's (or one router's) HTTP address, e.g. http://127.0.0.1:8080. */
+  readonly target: URL;
+  /** Sent as "Authorization: Bearer" (the traffic controller needs one; a router ignores it). */
+  readonly token?: string;
+  readonly colour: boolean;
+  /** Reconnect attempts in a row after a connection drops, before giving up. */
+  readonly maxReconnects?: number;
+  /** Told each time a tail connection is open (for tests, and callers that show status). */
+  readonly onConnected?: () => void;
+  /** Stops a live tail (it then resolves 0). */
+  readonly signal?: AbortSignal;
+  readonly out?: (text: string) => void;
+  readonly err?: (text: string) => void;
+}
+
 export interface FollowOptions extends TargetContext {
   /** The websocket URL to open; `reconnect` is true after a drop (ask for a replay then, if there is one). */
   readonly url: (reconnect: boolean) => URL;

@@ -1,24 +1,10 @@
-import { followLines } from './followLines';
+import { LiveClientOptions, followLines } from './followLines';
 import { formatLine } from './lineFormat';
 import { recentLines } from './recentLines';
 
-export interface LogsOptions {
+export interface LogsOptions extends LiveClientOptions {
   readonly app: string;
   readonly recent: boolean;
-  readonly json: boolean;
-  /** The traffic controller's (or one router's) HTTP address, e.g. http://127.0.0.1:8080. */
-  readonly target: URL;
-  /** Sent as "Authorization: Bearer" (the traffic controller needs one; a router ignores it). */
-  readonly token?: string;
-  readonly colour: boolean;
-  /** Reconnect attempts in a row after a connection drops, before giving up. */
-  readonly maxReconnects?: number;
-  /** Told each time a tail connection is open (for tests, and callers that show status). */
-  readonly onConnected?: () => void;
-  /** Stops a live tail (it then resolves 0). */
-  readonly signal?: AbortSignal;
-  readonly out?: (text: string) => void;
-  readonly err?: (text: string) => void;
 }
 
 /**
