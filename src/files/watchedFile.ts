@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { watch } from 'chokidar';
+import { FSWatcher, watch } from 'chokidar';
 import { Observable, first, from, switchMap, timer } from 'rxjs';
 import { FileEvent } from '../../streams/instanceSets';
 import { Logger } from '../logger';
@@ -40,9 +40,25 @@ function watchDirectory(dir: string, name: string, logger: Logger): Observable<F
     watcher.on('error', err => logger.error(`watching ${name} failed`, { dir, error: String(err) }));
     subscriber.next('changed');
     return () => {
+      endThrottleTimers(watcher);
       void watcher.close();
     };
   });
+}
+
+/**
+ * chokidar throttles a directory's reads (1 s, ended when the read is done) and its files'
+ * events; close() during a read forgets the throttle but leaves its timer running, so a process
+ * that stops its watches stays up to a second longer than it should. End them with the watch;
+ * once close() has begun chokidar sets no new ones.
+ */
+function endThrottleTimers(watcher: FSWatcher): void {
+  const throttled = (watcher as unknown as { _throttled?: unknown })._throttled;
+  if (!(throttled instanceof Map)) return;
+  for (const byPath of throttled.values()) {
+    if (!(byPath instanceof Map)) continue;
+    for (const throttle of byPath.values()) (throttle as { clear?: () => unknown }).clear?.();
+  }
 }
 
 /** The file's text, or null if it does not exist. */
