@@ -1,12 +1,14 @@
-// The etcd client every part uses (createEtcdClient), against a real etcd: once closed, it holds
+// The etcd client every part uses (createEtcdClient): once closed, it holds
 // nothing that keeps a process alive. etcd3 arms a timer of its watch backoff whenever a watch
 // stream ends, close() included; with its default backoff that timer kept a process (a router
 // that had closed its binding store, a jest worker) open for a while after close().
+import { createHook } from 'node:async_hooks';
 import { Etcd3 } from 'etcd3';
 import { loadConfig } from '../../../src/config/loadConfig';
 import { createEtcdClient } from '../../../src/etcd/etcdClient';
 import { PrefixEvent, prefixEvents } from '../../../src/etcd/prefixEvents';
 import { EtcdServer, startEtcd } from '../../support/etcdServer';
+import { routerConfig } from '../../support/routerConfig';
 import { waitFor } from '../../support/waitFor';
 
 describe('createEtcdClient against a real etcd', () => {
@@ -42,6 +44,34 @@ describe('createEtcdClient against a real etcd', () => {
     } finally {
       jest.restoreAllMocks();
       client.close();
+    }
+  });
+});
+
+describe('createEtcdClient while etcd is away', () => {
+  it('closes a connection still being tried at once, leaving no timer of gRPC running', async () => {
+    // Timers that gRPC or etcd3 set and that have neither run nor been cleared (gRPC's own
+    // backoff and cleanup timers are unref'd: they hold no process open).
+    const grpcTimers = new Map<number, { hasRef(): boolean }>();
+    const hook = createHook({
+      init(id, type, _trigger, resource) {
+        if (type === 'Timeout' && /node_modules[\\/](@grpc|etcd3)[\\/]/.test(new Error().stack ?? '')) grpcTimers.set(id, resource as { hasRef(): boolean });
+      },
+      destroy(id) {
+        grpcTimers.delete(id);
+      },
+    }).enable();
+    try {
+      // Port 9 (discard) refuses: the channel keeps connecting and failing.
+      const client = createEtcdClient({ ...routerConfig(), etcd: { endpoints: ['http://127.0.0.1:9'], dialTimeoutMs: 5000 } });
+      const answer = client.get('/some/key').string().catch((e: Error) => e);
+      await new Promise(resolve => setImmediate(resolve));
+      client.close();
+      expect(await answer).toBeInstanceOf(Error);
+      await new Promise(resolve => setTimeout(resolve, 100));
+      expect([...grpcTimers.values()].filter(timer => timer.hasRef()).length).toBe(0);
+    } finally {
+      hook.disable();
     }
   });
 });
