@@ -4,8 +4,9 @@ import type { Config } from 'jest';
 // typecheck` checks types once instead of ts-jest re-checking every file. End-to-end specs run
 // the built CLI in dist/, and so do a router's worker threads (router.workers above 1): `npm test`
 // builds first.
+// `npm run test:handles` swaps in an environment that notes what each spec file leaves open.
 const common = {
-  testEnvironment: 'node',
+  testEnvironment: process.env.LOGGREGATOR_SPEC_HANDLES ? '<rootDir>/spec/support/openHandleEnvironment.js' : 'node',
   roots: ['<rootDir>/spec'],
   transform: { '^.+\\.ts$': 'ts-jest' },
 };

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every spec (after `npm run build`) and lists what each spec file left open; see
+# spec/support/openHandleEnvironment.js. Exits with jest's status.
+set -u
+cd "$(dirname "$0")/../.."
+notes=.tmp/open-handles.txt
+mkdir -p .tmp && rm -f "$notes"
+LOGGREGATOR_SPEC_HANDLES="$PWD/$notes" npx jest "$@"
+status=$?
+if [ -s "$notes" ]; then echo "spec files that left handles open ($notes):"; cat "$notes"; else echo 'no spec file left a handle open'; fi
+exit $status
