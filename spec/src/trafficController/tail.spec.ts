@@ -40,7 +40,7 @@ const messages = (lines: Envelope[]): string[] => lines.map(e => e.message);
 const tcNotices = (client: TailClient): Envelope[] => client.received.filter(e => e.sourceType === 'LGR' && e.sourceInstance === TC_SOURCE);
 const noticesMatching = (client: TailClient, pattern: RegExp): Envelope[] => tcNotices(client).filter(e => pattern.test(e.message));
 
-async function waitForLine(client: TailClient, message: string, timeoutMs = 5_000): Promise<void> {
+async function waitForLine(client: TailClient, message: string, timeoutMs = 15_000): Promise<void> {
   await waitFor(() => client.received.some(e => e.message === message), { what: `"${message}" at the client`, timeoutMs });
 }
 
@@ -148,6 +148,7 @@ describe('traffic controller /tail', () => {
 
     const again = await restartRouter(teardown, r1);
     await waitFor(() => noticesMatching(client, /stream from router r1 resumed/).length === 1, { what: 'a "resumed" line for r1' });
+    await routerTailClients(again, 1, 'the TC streaming from the restarted r1');
     await teardown.sender(again).sendEnvelopes([envelope('app-a', 'r1 after restart')]);
     await waitForLine(client, 'r1 after restart');
 
@@ -310,7 +311,7 @@ describe('traffic controller /tail', () => {
     gate.release();
     await waitFor(() => noticesMatching(client, /router r2 joined/).length > 0, { what: '"joined" once r2 is connected' });
     if (!heard) await s2.sendEnvelopes([envelope('app-a', 'sent on hearing joined')]);
-    await waitForLine(client, 'sent on hearing joined', 2_000);
+    await waitForLine(client, 'sent on hearing joined');
     expect(await metricValue(r2, 'loggregator_tail_clients')).toBe(1);
   });
 });
