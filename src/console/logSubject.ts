@@ -36,7 +36,7 @@ export function statusText(status: TailStatus, subject: LogSubject): string {
 
 /** The note in the log where a live stream was lost; `at` is the reader's time of day. */
 export function disconnectedNote(subject: LogSubject, at: string, reason: string): string {
-  if (subject.kind === 'firehose') return `disconnected at ${at}: ${reason}; reconnecting. Lines sent meanwhile are not replayed (the firehose keeps no history)`;
+  if (subject.kind === 'firehose') return `disconnected at ${at}: ${reason}; reconnecting; lines meanwhile are not replayed`;
   return `disconnected at ${at}: ${reason}; reconnecting`;
 }
 

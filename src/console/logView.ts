@@ -173,7 +173,7 @@ export class LogView {
   }
 
   private newRowElement(): RowElement {
-    const app = this.opts.showAppId ? span('app') : undefined;
+    const app = this.opts.showAppId ? span('line-app') : undefined;
     const element: RowElement = { el: document.createElement('div'), time: span('time'), app, source: span('source'), stream: span('stream'), message: span('message'), seq: -1 };
     element.el.append(...[element.time, app, element.source, element.stream, element.message].filter(e => e !== undefined));
     this.el.rows.append(element.el);

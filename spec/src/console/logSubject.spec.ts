@@ -18,7 +18,7 @@ describe('what the log console says about what it shows', () => {
     expect(statusText(disconnected, FIREHOSE)).toBe('disconnected: connection lost (1006); reconnecting in 1.3 s (attempt 2); lines meanwhile are not replayed');
     expect(disconnectedNote(app, '12:00:01.000', 'connection lost (1006)')).toBe('disconnected at 12:00:01.000: connection lost (1006); reconnecting');
     expect(disconnectedNote(FIREHOSE, '12:00:01.000', 'connection lost (1006)')).toBe(
-      'disconnected at 12:00:01.000: connection lost (1006); reconnecting. Lines sent meanwhile are not replayed (the firehose keeps no history)',
+      'disconnected at 12:00:01.000: connection lost (1006); reconnecting; lines meanwhile are not replayed',
     );
     expect(liveAgainNote(app, '12:00:02.000')).toBe('live again at 12:00:02.000; lines missed meanwhile follow, none twice');
     expect(liveAgainNote(FIREHOSE, '12:00:02.000')).toBe('live again at 12:00:02.000; lines sent while disconnected are not shown');
