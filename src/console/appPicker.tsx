@@ -9,6 +9,8 @@ const REFRESH_MS = 5000;
 export interface AppPickerProps {
   readonly token: string;
   readonly onOpen: (app: string) => void;
+  /** Opens the firehose: every app's lines (for tokens allowed it). */
+  readonly onOpenFirehose: () => void;
   /** The token was refused (401): the reader signs in again. */
   readonly onRefused: (refusal: Refusal) => void;
   readonly onSignOut: () => void;
@@ -22,7 +24,7 @@ function ago(ms: number): string {
 }
 
 /** The apps this token may read that have recent lines, the most recently active first; or any app by id. */
-export function AppPicker({ token, onOpen, onRefused, onSignOut }: AppPickerProps) {
+export function AppPicker({ token, onOpen, onOpenFirehose, onRefused, onSignOut }: AppPickerProps) {
   const [apps, setApps] = useState<{ apps: AppActivity[]; more: boolean } | undefined>(undefined);
   const [failure, setFailure] = useState<Refusal | undefined>(undefined);
   const [typed, setTyped] = useState('');
@@ -96,6 +98,13 @@ export function AppPicker({ token, onOpen, onRefused, onSignOut }: AppPickerProp
           Open
         </button>
       </form>
+      <h2>Every app</h2>
+      <div class="every-app">
+        <button type="button" class="app open-firehose" onClick={onOpenFirehose}>
+          <span>Firehose (every app)</span>
+          <span class="hint">every app's live lines, for operators: needs a token allowed the firehose</span>
+        </button>
+      </div>
     </main>
   );
 }

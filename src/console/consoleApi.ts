@@ -33,7 +33,7 @@ export async function listApps(token: string): Promise<Answer<{ apps: AppActivit
 }
 
 /**
- * Why a tail of the app cannot be opened, if it is the token's fault: a browser is not told the
+ * Why a tail of the app cannot be opened, if it is the token's fault (400, 401, 403): a browser is not told the
  * status of a refused websocket upgrade, so the same check is asked over HTTP (the newest recent
  * line, through the same authorization). undefined when the app may be read (or nothing answers:
  * the tail just tries again).
@@ -42,6 +42,19 @@ export async function tailRefusal(app: string, token: string): Promise<Refusal |
   const res = await get(`/recent?app=${encodeURIComponent(app)}&limit=1`, token);
   if (!(res instanceof Response)) return undefined;
   if (res.status === 400 || res.status === 401 || res.status === 403) return refusalOf(res);
+  await res.body?.cancel().catch(() => undefined);
+  return undefined;
+}
+
+/**
+ * Why the firehose cannot be opened, as GET /firehose (without an upgrade) answers the check the
+ * websocket upgrade makes: a refusal (400, 401, 403; 503 with the authorizer down or at the
+ * consumer limit), or undefined when this token would be let in (426) or nothing answers.
+ */
+export async function firehoseRefusal(subscription: string, token: string): Promise<Refusal | undefined> {
+  const res = await get(`/firehose?subscription=${encodeURIComponent(subscription)}`, token);
+  if (!(res instanceof Response)) return undefined;
+  if (res.status === 400 || res.status === 401 || res.status === 403 || res.status === 503) return refusalOf(res);
   await res.body?.cancel().catch(() => undefined);
   return undefined;
 }

@@ -1,14 +1,18 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { AppCatalog } from './appCatalog';
 import { downloadNdjson } from './download';
 import { ALL_LINES, LineFilter } from './lineFilter';
 import { LineRate } from './lineRate';
+import { LogSubject, disconnectedNote, downloadName, liveAgainNote, statusText, subjectKey, subjectTitle } from './logSubject';
 import { LogView, LogViewState } from './logView';
-import { refusalAdvice } from './refusal';
+import { firehoseRefusalAdvice, refusalAdvice } from './refusal';
 import { Row } from './rowStore';
 import { SourceCatalog } from './sourceCatalog';
 import { drawSparkline } from './sparkline';
-import { TailConnection, TailStatus } from './tailConnection';
+import { TailConnection } from './tailConnection';
 import { timeOfDay, timestampMs } from './tailLine';
+import { TailStatus } from './tailStatus';
+import { appTail, firehoseTail } from './tailSources';
 
 /** Rows kept in the page: past it the oldest are dropped, with a note saying how many. */
 export const KEPT_ROWS = 5000;
@@ -16,8 +20,11 @@ export const KEPT_ROWS = 5000;
 const RATE_SECONDS = 60;
 
 export interface LogConsoleProps {
-  readonly app: string;
+  /** One app's tail, or the firehose. */
+  readonly subject: LogSubject;
   readonly token: string;
+  /** The page's firehose subscription id (see firehoseSubscription.ts). */
+  readonly firehoseId: string;
   readonly onLeave: () => void;
   /** Signs out (and in again, with another token). */
   readonly onSignOut: () => void;
@@ -27,21 +34,13 @@ const INITIAL: LogViewState = { kept: 0, shown: 0, waiting: 0, dropped: 0, pause
 const count = (n: number) => n.toLocaleString('en-US');
 const clock = () => timeOfDay(`${Date.now()}000000`);
 
-function statusText(status: TailStatus): string {
-  switch (status.kind) {
-    case 'connecting':
-      return 'connecting…';
-    case 'live':
-      return status.again ? 'live again' : 'live';
-    case 'disconnected':
-      return `disconnected: ${status.reason}; reconnecting in ${(status.retryInMs / 1000).toFixed(1)} s (attempt ${status.attempt})`;
-    case 'refused':
-      return 'refused';
-  }
-}
-
-/** One app's log: a live tail with its recent lines, filters, pause, follow, rate and download. */
-export function LogConsole({ app, token, onLeave, onSignOut }: LogConsoleProps) {
+/**
+ * A live log: one app's tail with its recent lines, or the firehose (every app's lines, each row
+ * with its app id, and an app filter); filters, pause, follow, rate and download alike.
+ */
+export function LogConsole({ subject, token, firehoseId, onLeave, onSignOut }: LogConsoleProps) {
+  const firehose = subject.kind === 'firehose';
+  const title = subjectTitle(subject);
   const scroller = useRef<HTMLDivElement>(null);
   const space = useRef<HTMLDivElement>(null);
   const rows = useRef<HTMLDivElement>(null);
@@ -51,30 +50,35 @@ export function LogConsole({ app, token, onLeave, onSignOut }: LogConsoleProps) 
   const [status, setStatus] = useState<TailStatus>({ kind: 'connecting' });
   const [filter, setFilter] = useState<LineFilter>(ALL_LINES);
   const [sources, setSources] = useState<string[]>([]);
+  const [apps, setApps] = useState<{ choices: string[]; full: boolean }>({ choices: [], full: false });
   const [rate, setRate] = useState(0);
   const [selected, setSelected] = useState<Row | undefined>(undefined);
 
   useEffect(() => {
-    document.title = `${app} · loggregator console`;
+    document.title = `${title} · loggregator console`;
     const logView = new LogView(
       { scroller: scroller.current as HTMLElement, space: space.current as HTMLElement, rows: rows.current as HTMLElement },
-      { capacity: KEPT_ROWS, onState: setState, onSelect: setSelected },
+      { capacity: KEPT_ROWS, onState: setState, onSelect: setSelected, showAppId: firehose },
     );
     view.current = logView;
     const lineRate = new LineRate(RATE_SECONDS);
     const catalog = new SourceCatalog();
+    const appCatalog = new AppCatalog();
     let catalogShown = 0;
+    let appsShown = 0;
     let wasLive = false;
-    const connection = new TailConnection(app, token, {
+    const source = subject.kind === 'app' ? appTail(subject.app, token) : firehoseTail(firehoseId, token);
+    const connection = new TailConnection(source, {
       line: line => {
         logView.addLine(line);
         lineRate.count(timestampMs(line.timestamp), Date.now());
         catalog.add(line);
+        if (firehose) appCatalog.add(line.appId);
       },
       status: next => {
         setStatus(next);
-        if (next.kind === 'live' && next.again) logView.addNote(`live again at ${clock()}; lines missed meanwhile follow, none twice`);
-        if (next.kind === 'disconnected' && wasLive) logView.addNote(`disconnected at ${clock()}: ${next.reason}; reconnecting`);
+        if (next.kind === 'live' && next.again) logView.addNote(liveAgainNote(subject, clock()));
+        if (next.kind === 'disconnected' && wasLive) logView.addNote(disconnectedNote(subject, clock(), next.reason));
         wasLive = next.kind === 'live';
       },
     });
@@ -86,6 +90,10 @@ export function LogConsole({ app, token, onLeave, onSignOut }: LogConsoleProps) 
         catalogShown = catalog.version;
         setSources(catalog.choices());
       }
+      if (firehose && appCatalog.version !== appsShown) {
+        appsShown = appCatalog.version;
+        setApps({ choices: appCatalog.choices(), full: appCatalog.full });
+      }
     };
     const ticker = setInterval(tick, 1000);
     connection.start();
@@ -95,7 +103,7 @@ export function LogConsole({ app, token, onLeave, onSignOut }: LogConsoleProps) 
       logView.destroy();
       view.current = undefined;
     };
-  }, [app, token]);
+  }, [subjectKey(subject), token, firehoseId]);
 
   const changeFilter = (change: Partial<LineFilter>) => {
     const next = { ...filter, ...change };
@@ -105,9 +113,9 @@ export function LogConsole({ app, token, onLeave, onSignOut }: LogConsoleProps) 
   const togglePause = () => (state.paused ? view.current?.resume() : view.current?.pause());
   const download = () => {
     const lines = view.current?.shownLines() ?? [];
-    downloadNdjson(lines, `${app}-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson`);
+    downloadNdjson(lines, downloadName(subject, new Date().toISOString()));
   };
-  const refused = status.kind === 'refused' ? refusalAdvice(status.refusal, app) : undefined;
+  const refused = status.kind !== 'refused' ? undefined : subject.kind === 'app' ? refusalAdvice(status.refusal, subject.app) : firehoseRefusalAdvice(status.refusal);
 
   return (
     <main class="console">
@@ -115,13 +123,13 @@ export function LogConsole({ app, token, onLeave, onSignOut }: LogConsoleProps) 
         <button type="button" onClick={onLeave} title="Pick another app">
           ← Apps
         </button>
-        <h1 class="app-name">{app}</h1>
-        <span class={`status ${status.kind}`} role="status">
-          {statusText(status)}
+        <h1 class={firehose ? 'firehose-name' : 'app-name'}>{title}</h1>
+        <span class={`status ${status.kind}`} role="status" title={statusText(status, subject)}>
+          {statusText(status, subject)}
         </span>
         <span class="spacer" />
         <canvas ref={sparkline} class="sparkline" aria-hidden="true" />
-        <span class="rate" title={`lines per second over the last ${RATE_SECONDS} s, by the lines' timestamps`}>
+        <span class="rate" title={`lines per second${firehose ? ' of every app' : ''} over the last ${RATE_SECONDS} s, by the lines' timestamps`}>
           {count(rate)} lines/s
         </span>
         <button type="button" onClick={onSignOut}>
@@ -132,11 +140,26 @@ export function LogConsole({ app, token, onLeave, onSignOut }: LogConsoleProps) 
         <input
           class="filter-text"
           type="search"
-          placeholder="Filter text"
+          placeholder={firehose ? 'Filter text or app id' : 'Filter text'}
           aria-label="Filter text"
           value={filter.text}
           onInput={e => changeFilter({ text: (e.target as HTMLInputElement).value })}
         />
+        {firehose && (
+          <select class="filter-app" aria-label="App" value={filter.app} onChange={e => changeFilter({ app: (e.target as HTMLSelectElement).value })}>
+            <option value="">every app</option>
+            {apps.choices.map(app => (
+              <option key={app} value={app}>
+                {app}
+              </option>
+            ))}
+            {apps.full && (
+              <option value="(more)" disabled>
+                (more apps: filter by text)
+              </option>
+            )}
+          </select>
+        )}
         <select class="filter-stream" aria-label="Stream" value={filter.stream} onChange={e => changeFilter({ stream: (e.target as HTMLSelectElement).value as LineFilter['stream'] })}>
           <option value="all">OUT and ERR</option>
           <option value="OUT">OUT only</option>
@@ -200,6 +223,7 @@ export function LogConsole({ app, token, onLeave, onSignOut }: LogConsoleProps) 
           ) : (
             <>
               <p>
+                {firehose && `${selected.line.appId} `}
                 {new Date(timestampMs(selected.line.timestamp)).toISOString()} ({selected.line.timestamp} ns) [{selected.line.sourceType}/{selected.line.sourceInstance}] {selected.line.messageType}
               </p>
               <pre>{selected.line.message}</pre>

@@ -41,11 +41,15 @@ export interface LogViewOptions {
   readonly onState: (state: LogViewState) => void;
   /** Told when the reader clicks a row. */
   readonly onSelect: (row: Row) => void;
+  /** Rows show each line's app id, and the text filter looks in it too (the firehose: every app's lines). */
+  readonly showAppId?: boolean;
 }
 
 interface RowElement {
   readonly el: HTMLElement;
   readonly time: HTMLElement;
+  /** Only where rows show the app id. */
+  readonly app: HTMLElement | undefined;
   readonly source: HTMLElement;
   readonly stream: HTMLElement;
   readonly message: HTMLElement;
@@ -75,7 +79,7 @@ export class LogView {
     private readonly opts: LogViewOptions,
   ) {
     this.store = new RowStore(opts.capacity);
-    this.shown = new ShownRows(this.store);
+    this.shown = new ShownRows(this.store, { textInAppId: opts.showAppId === true });
     this.rowHeight = this.measureRowHeight();
     el.scroller.addEventListener('scroll', this.onScroll, { passive: true });
     el.rows.addEventListener('click', this.onClick);
@@ -169,8 +173,9 @@ export class LogView {
   }
 
   private newRowElement(): RowElement {
-    const element: RowElement = { el: document.createElement('div'), time: span('time'), source: span('source'), stream: span('stream'), message: span('message'), seq: -1 };
-    element.el.append(element.time, element.source, element.stream, element.message);
+    const app = this.opts.showAppId ? span('line-app') : undefined;
+    const element: RowElement = { el: document.createElement('div'), time: span('time'), app, source: span('source'), stream: span('stream'), message: span('message'), seq: -1 };
+    element.el.append(...[element.time, app, element.source, element.stream, element.message].filter(e => e !== undefined));
     this.el.rows.append(element.el);
     return element;
   }
@@ -180,6 +185,7 @@ export class LogView {
     if (row === undefined || row.kind === 'note') {
       element.el.className = 'row note';
       element.time.textContent = '';
+      if (element.app) element.app.textContent = '';
       element.source.textContent = '';
       element.stream.textContent = '';
       element.message.textContent = row?.text ?? '';
@@ -189,6 +195,7 @@ export class LogView {
     const notice = line.sourceType === NOTICE_SOURCE_TYPE;
     element.el.className = `row ${line.messageType === 'ERR' ? 'err' : 'out'}${notice ? ' notice' : ''}`;
     element.time.textContent = timeOfDay(line.timestamp);
+    if (element.app) element.app.textContent = line.appId;
     element.source.textContent = `[${line.sourceType}/${line.sourceInstance}]`;
     element.stream.textContent = line.messageType;
     element.message.textContent = line.message.length > DRAWN_CHARS ? `${line.message.slice(0, DRAWN_CHARS)}\u2026` : line.message;

@@ -37,6 +37,17 @@ export function refusalAdvice(refusal: Refusal, app?: string): RefusalAdvice {
   };
 }
 
+/** A refusal of the firehose put in words: a 403 is a token not allowed it; the rest as for an app. */
+export function firehoseRefusalAdvice(refusal: Refusal): RefusalAdvice {
+  if (refusal.status !== 403) return refusalAdvice(refusal);
+  return {
+    title: `This token may not read the firehose (${refusal.message})`,
+    advice:
+      'The firehose (every app\u2019s lines) needs a token allowed it: "*" or "firehose" in the traffic controller\u2019s tokens file (data/tokens.json by default), or a list of apps that holds "firehose"; with callout auth, the platform decides. Sign in with such a token, or pick an app this token may read.',
+    signInAgain: true,
+  };
+}
+
 /** The `{"error": "..."}` of a refusal's body, or the status text when there is none. */
 export function refusalMessage(body: string, statusText: string): string {
   try {

@@ -1,4 +1,4 @@
-import { ALL_LINES, LineFilter, rowTest } from './lineFilter';
+import { ALL_LINES, FilterScope, LineFilter, MESSAGE_ONLY, rowTest } from './lineFilter';
 import { Row, RowStore } from './rowStore';
 
 /**
@@ -18,10 +18,15 @@ export class ShownRows {
   private head = 0;
   /** Rows with a seq below this have been released to the view. */
   private released = 0;
-  private test = rowTest(ALL_LINES);
+  private test: (row: Row) => boolean;
   paused = false;
 
-  constructor(private readonly store: RowStore) {}
+  constructor(
+    private readonly store: RowStore,
+    private readonly scope: FilterScope = MESSAGE_ONLY,
+  ) {
+    this.test = rowTest(ALL_LINES, scope);
+  }
 
   /** Rows shown now. */
   get length(): number {
@@ -77,7 +82,7 @@ export class ShownRows {
 
   /** Shows what the filter passes among the rows released so far, and from now on. */
   setFilter(filter: LineFilter): void {
-    this.test = rowTest(filter);
+    this.test = rowTest(filter, this.scope);
     this.seqs = [];
     this.head = 0;
     const end = this.released;

@@ -48,8 +48,8 @@ export function SignInForm({ refusal, onSignedIn }: SignInFormProps) {
         </div>
       )}
       <p class="hint">
-        The token is kept in this tab only (sessionStorage) and sent in the Authorization header, and to the live tail's websocket as
-        access_token. <code>npm run serve</code> prints an address that signs in with this machine's admin token.
+        The token is kept in this tab only (sessionStorage) and sent in the Authorization header, and to the live websocket (an app's tail,
+        or the firehose) as access_token. <code>npm run serve</code> prints an address that signs in with this machine's admin token.
       </p>
     </main>
   );

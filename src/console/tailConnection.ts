@@ -1,30 +1,38 @@
-// An app's live tail for the page: the rules of `loggregator logs` (src/cli/logs.ts) in a
-// browser. Every connection asks for the recent lines first (recent=true); a connection that
-// drops is opened again after a capped, jittered backoff, and the lines it replays that were
-// shown already are skipped (PrintedLines, the CLI's own). Unlike the CLI it never gives up: a
-// console left open comes back when the traffic controller does.
+// A live stream for the page (an app's tail, or the firehose): the rules of `loggregator logs`
+// (src/cli/logs.ts) in a browser. A connection that drops is opened again after a capped,
+// jittered backoff; where each connection replays recent lines first (an app's tail), the lines
+// it replays that were shown already are skipped (PrintedLines, the CLI's own). Unlike the CLI
+// it never gives up: a console left open comes back when the traffic controller does.
 import { backoffDelay } from '../../streams/backoff';
 import { PrintedLines } from '../cli/printedLines';
 import { RECONNECT_BACKOFF } from '../cli/retryDelay';
-import { tailRefusal } from './consoleApi';
 import { lineKey } from './lineKey';
 import { Refusal } from './refusal';
 import { TailLine, decodeTailFrame } from './tailLine';
-import { tailUrl } from './tailUrl';
+import { TailStatus } from './tailStatus';
 
 /** Lines remembered to recognise a replay: as the CLI, the most a router keeps per app. */
 const REMEMBERED_LINES = 10_000;
 
-/** Close code of a tail whose token was revoked while it was open (see the traffic controller). */
+/** Close code of a stream whose token was revoked while it was open (see the traffic controller). */
 const POLICY_VIOLATION = 1008;
 
-export type TailStatus =
-  | { readonly kind: 'connecting' }
-  /** `again`: after a disconnection. */
-  | { readonly kind: 'live'; readonly again: boolean }
-  | { readonly kind: 'disconnected'; readonly reason: string; readonly retryInMs: number; readonly attempt: number }
-  /** The token may not read the app (or no longer): no more attempts. */
-  | { readonly kind: 'refused'; readonly refusal: Refusal };
+/** Refusals that another attempt would get again: the reader must act (another token, app or id). */
+const FINAL = new Set([400, 401, 403]);
+
+/** What a TailConnection connects to. */
+export interface TailSource {
+  /** The websocket address of the `connection`-th connection (1, 2, …). */
+  url(connection: number): string;
+  /**
+   * Why that connection was refused, asked over HTTP when it closed before it opened (a browser
+   * is not told the status of a refused upgrade); undefined when the check passes or nothing
+   * answers. A 400, 401 or 403 ends the attempts; any other refusal is the reason shown for the next.
+   */
+  refusal(connection: number): Promise<Refusal | undefined>;
+  /** Whether each connection replays lines first (recent=true): those shown already are skipped. */
+  readonly replays: boolean;
+}
 
 export interface TailHandlers {
   /** A line not shown before, in arrival order. */
@@ -44,14 +52,17 @@ export class TailConnection {
   private retry: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private attempt = 0;
+  /** Connections opened so far (each attempt is one). */
+  private connections = 0;
   private connectedOnce = false;
-  private readonly printed = new PrintedLines(REMEMBERED_LINES);
+  private readonly printed: PrintedLines | undefined;
 
   constructor(
-    private readonly app: string,
-    private readonly token: string,
+    private readonly source: TailSource,
     private readonly handlers: TailHandlers,
-  ) {}
+  ) {
+    this.printed = source.replays ? new PrintedLines(REMEMBERED_LINES) : undefined;
+  }
 
   start(): void {
     this.handlers.status({ kind: 'connecting' });
@@ -67,14 +78,15 @@ export class TailConnection {
 
   private connect(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(tailUrl(location, this.app, this.token));
+    const connection = ++this.connections;
+    const ws = new WebSocket(this.source.url(connection));
     this.ws = ws;
     let opened = false;
     ws.onopen = () => {
       opened = true;
       const again = this.connectedOnce;
       // Before any frame of this connection: what it replays is recognised from its first frame.
-      if (again) this.printed.replayStarts();
+      if (again) this.printed?.replayStarts();
       this.connectedOnce = true;
       this.handlers.status({ kind: 'live', again });
     };
@@ -82,29 +94,31 @@ export class TailConnection {
       const line = typeof event.data === 'string' ? decodeTailFrame(event.data) : undefined;
       if (line === undefined) return this.handlers.invalidFrame?.();
       this.attempt = 0;
-      if (this.printed.admit(lineKey(line))) this.handlers.line(line);
+      if (this.printed === undefined || this.printed.admit(lineKey(line))) this.handlers.line(line);
     };
     ws.onclose = event => {
       if (this.stopped || this.ws !== ws) return;
       this.ws = undefined;
-      void this.closed(event, opened);
+      void this.closed(event, opened, connection);
     };
   }
 
-  private async closed(event: CloseEvent, opened: boolean): Promise<void> {
+  private async closed(event: CloseEvent, opened: boolean, connection: number): Promise<void> {
     if (event.code === POLICY_VIOLATION) {
       const status = /no longer valid/.test(event.reason) ? 401 : 403;
       return this.handlers.status({ kind: 'refused', refusal: { status, message: event.reason || 'token revoked' } });
     }
+    let reason = opened ? closeReason(event) : 'cannot connect';
     if (!opened) {
       // Refused before it opened: the browser does not say with what status; ask over HTTP.
-      const refusal = await tailRefusal(this.app, this.token);
+      const refusal = await this.source.refusal(connection);
       if (this.stopped) return;
-      if (refusal !== undefined) return this.handlers.status({ kind: 'refused', refusal });
+      if (refusal !== undefined && FINAL.has(refusal.status)) return this.handlers.status({ kind: 'refused', refusal });
+      if (refusal !== undefined) reason = `cannot connect (${refusal.message})`;
     }
     this.attempt++;
     const retryInMs = backoffDelay(this.attempt, RECONNECT_BACKOFF);
-    this.handlers.status({ kind: 'disconnected', reason: opened ? closeReason(event) : 'cannot connect', retryInMs, attempt: this.attempt });
+    this.handlers.status({ kind: 'disconnected', reason, retryInMs, attempt: this.attempt });
     this.retry = setTimeout(() => this.connect(), retryInMs);
   }
 }

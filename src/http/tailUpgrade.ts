@@ -24,6 +24,12 @@ export type TailUpgrade =
   | { readonly kind: 'tail'; readonly url: URL; readonly query: AppQuery; readonly refuse: (refusal: Refusal) => void }
   | { readonly kind: 'firehose'; readonly url: URL; readonly refuse: (refusal: Refusal) => void };
 
+/** The refusal of a firehose consumer over the limit, or undefined while there is room. */
+export function firehoseFull(firehose: { readonly clients: number; readonly maxClients: number }): Refusal | undefined {
+  if (firehose.clients < firehose.maxClients) return undefined;
+  return new Refusal(503, 'too_many_clients', `firehose client limit of ${firehose.maxClients} reached; try again later`, { 'Retry-After': '5' });
+}
+
 /**
  * The checks every websocket upgrade (/tail, and /firehose where offered) goes through, in the
  * router and the traffic controller alike: path, query, origin, client limit. A refused upgrade is answered (JSON error
@@ -59,9 +65,8 @@ export function admitTailUpgrade(req: IncomingMessage, socket: Duplex, opts: Tai
     return refused(new Refusal(403, 'origin_not_allowed', `websocket connections from origin ${JSON.stringify(origin.slice(0, 100))} are not allowed (${opts.originsKey})`));
   }
   if (firehose) {
-    if (firehose.clients >= firehose.maxClients) {
-      return refused(new Refusal(503, 'too_many_clients', `firehose client limit of ${firehose.maxClients} reached; try again later`, { 'Retry-After': '5' }));
-    }
+    const full = firehoseFull(firehose);
+    if (full) return refused(full);
     return { kind: 'firehose', url, refuse };
   }
   if (opts.clients >= opts.maxClients) {

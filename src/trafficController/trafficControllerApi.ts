@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import { acceptApiRequest } from '../http/apiRequest';
 import { isAppsRequest } from '../http/appsRequest';
 import { answerClientErrors, closeServer, listen } from '../http/serverLifecycle';
-import { admitTailUpgrade } from '../http/tailUpgrade';
+import { admitTailUpgrade, firehoseFull } from '../http/tailUpgrade';
 import { Duplex } from 'node:stream';
 import { Observable, Subscription, concatMap, exhaustMap, finalize, from, interval, map, merge, share, tap } from 'rxjs';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -32,7 +32,8 @@ import { routersUnknown } from './routersUnknown';
 import { routerTail } from './routerTail';
 import { TrafficControllerMetrics } from './trafficControllerMetrics';
 import { Firehose } from './firehose';
-import { SUBSCRIPTION_PATTERN, SUBSCRIPTION_RULE } from './firehoseSubscription';
+import { FirehoseCheck, isFirehoseCheck } from './firehoseCheck';
+import { subscriptionOf } from './firehoseSubscription';
 import { NOTICE_SOURCE, changeText } from './routerChangeText';
 import { WebConsole } from './webConsole';
 
@@ -95,6 +96,8 @@ export class TrafficControllerApi {
   /** The web console's page and assets, and the app list it picks from. */
   private readonly webConsole: WebConsole;
   private readonly apps: AppsEndpoint;
+  /** GET /firehose without an upgrade: whether the caller's token would be let in (for the web console). */
+  private readonly firehoseCheck: FirehoseCheck;
 
   constructor(
     private readonly routers$: Observable<readonly RouterInfo[]>,
@@ -122,6 +125,12 @@ export class TrafficControllerApi {
       routers: () => this.routers.current,
       cluster: new ClusterApps(metrics.registry, { timeoutMs: opts.recent.timeoutMs, apiToken: opts.routerApiToken }),
       authorize: (req, url, app) => this.authorize(req, url, false, token => this.authorizer.authorize(token, app)),
+      refuse: (res, refusal) => this.refuse(res, refusal),
+      logger,
+    });
+    this.firehoseCheck = new FirehoseCheck({
+      authorize: (req, url) => this.authorize(req, url, false, token => this.authorizer.authorizeFirehose(token)),
+      full: () => firehoseFull(this.firehoseClients()),
       refuse: (res, refusal) => this.refuse(res, refusal),
       logger,
     });
@@ -184,6 +193,7 @@ export class TrafficControllerApi {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     if (this.webConsole.answers(req, res)) return;
     if (isAppsRequest(req)) return this.apps.answer(req, res);
+    if (isFirehoseCheck(req)) return this.firehoseCheck.answer(req, res);
     const url = acceptApiRequest(req, res, {
       registry: this.metrics.registry,
       // routersKnown false: discovery has not answered yet (0 routers would then mean nothing).
@@ -277,7 +287,7 @@ export class TrafficControllerApi {
       maxClients: this.opts.tail.maxClients,
       handle: (q, r) => this.handle(q, r),
       onRefused: refusal => this.metrics.refused.inc({ reason: refusal.reason }),
-      firehose: { clients: this.firehose.consumers + this.firehoseUpgrading, maxClients: this.opts.firehose.maxConsumers },
+      firehose: this.firehoseClients(),
     });
     if (admitted === undefined) return;
     if (admitted.kind === 'firehose') return this.upgradeFirehose(req, socket, head, admitted.url, admitted.refuse);
@@ -439,13 +449,15 @@ export class TrafficControllerApi {
     return recheck;
   }
 
+  /** Firehose consumers connected and being admitted, and their limit. */
+  private firehoseClients(): { clients: number; maxClients: number } {
+    return { clients: this.firehose.consumers + this.firehoseUpgrading, maxClients: this.opts.firehose.maxConsumers };
+  }
+
   /** GET /firehose?subscription=ID: checked, authorized for the firehose, then handed to it. */
   private upgradeFirehose(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, refuse: (refusal: Refusal) => void): void {
-    const subscription = url.searchParams.get('subscription');
-    if (subscription === null || !SUBSCRIPTION_PATTERN.test(subscription)) {
-      const given = subscription === null ? 'missing' : `${JSON.stringify(subscription.slice(0, 140))} is not valid`;
-      return refuse(new Refusal(400, 'bad_request', `query parameter subscription: ${given}; use ${SUBSCRIPTION_RULE} (consumers with the same id share the lines)`));
-    }
+    const subscription = subscriptionOf(url);
+    if (subscription instanceof Refusal) return refuse(subscription);
     this.firehoseUpgrading++;
     this.authorize(req, url, true, token => this.authorizer.authorizeFirehose(token)).then(refusal => {
       this.firehoseUpgrading--;

@@ -1,5 +1,6 @@
-// Filters by text (in the message, any case), stream and source (a type, or a type/instance);
-// the console's own notes pass every filter.
+// Filters by text (in the message, any case; in the app id too where rows show it: the
+// firehose), stream, source (a type, or a type/instance) and app; the console's own notes pass
+// every filter.
 import { ALL_LINES, lineTest, rowTest } from '../../../src/console/lineFilter';
 import { TailLine } from '../../../src/console/tailLine';
 
@@ -40,8 +41,23 @@ describe('line filters', () => {
     expect(passing({ text: 'get', stream: 'OUT', source: 'APP' })).toEqual(['GET /health 200']);
   });
 
+  it('passes one app, by its exact id', () => {
+    const mixed = [line('a 1'), line('b 1', { appId: 'app-b' }), line('ab 1', { appId: 'app-ab' })];
+    expect(mixed.filter(lineTest({ ...ALL_LINES, app: 'app-b' })).map(l => l.message)).toEqual(['b 1']);
+    expect(mixed.filter(lineTest({ ...ALL_LINES, app: '' }))).toHaveLength(3);
+  });
+
+  it('looks for the text in the app id too where the view says so (the firehose), not otherwise', () => {
+    const mixed = [line('GET / 200', { appId: 'payments' }), line('payment declined', { appId: 'shop' }), line('started', { appId: 'shop' })];
+    const firehose = { textInAppId: true };
+    expect(mixed.filter(lineTest({ ...ALL_LINES, text: 'PAYMENT' }, firehose)).map(l => l.message)).toEqual(['GET / 200', 'payment declined']);
+    expect(mixed.filter(lineTest({ ...ALL_LINES, text: 'shop' }, firehose)).map(l => l.message)).toEqual(['payment declined', 'started']);
+    expect(mixed.filter(lineTest({ ...ALL_LINES, text: 'shop' })).map(l => l.message)).toEqual([]);
+    expect(rowTest({ ...ALL_LINES, text: 'payments' }, firehose)({ kind: 'line', line: mixed[0] })).toBe(true);
+  });
+
   it("lets the console's own notes through every filter", () => {
-    const test = rowTest({ text: 'nothing has this', stream: 'ERR', source: 'RTR/9' });
+    const test = rowTest({ text: 'nothing has this', stream: 'ERR', source: 'RTR/9', app: 'no-such-app' }, { textInAppId: true });
     expect(test({ kind: 'note', text: 'disconnected' })).toBe(true);
     expect(test({ kind: 'line', line: lines[0] })).toBe(false);
   });

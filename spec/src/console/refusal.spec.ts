@@ -1,5 +1,5 @@
 // A refused token or app, in words a reader can act on.
-import { refusalAdvice, refusalMessage } from '../../../src/console/refusal';
+import { firehoseRefusalAdvice, refusalAdvice, refusalMessage } from '../../../src/console/refusal';
 
 describe('refusals', () => {
   it('tells a reader with an unknown token to sign in again, and how', () => {
@@ -13,6 +13,16 @@ describe('refusals', () => {
     const advice = refusalAdvice({ status: 403, message: 'token may not read app "my-app"' }, 'my-app');
     expect(advice.title).toBe('This token may not read app my-app (token may not read app "my-app")');
     expect(advice.advice).toMatch(/Pick an app this token may read/);
+  });
+
+  it('tells a reader whose token may not read the firehose which tokens may, and what to do instead', () => {
+    const advice = firehoseRefusalAdvice({ status: 403, message: 'token may not read the firehose (grant it "firehose" in data/tokens.json)' });
+    expect(advice.title).toBe('This token may not read the firehose (token may not read the firehose (grant it "firehose" in data/tokens.json))');
+    expect(advice.advice).toMatch(/needs a token allowed it: "\*" or "firehose" in the traffic controller.s tokens file.*Sign in with such a token, or pick an app this token may read/);
+    expect(advice.signInAgain).toBe(true);
+    // A 401 or anything else: as for an app.
+    expect(firehoseRefusalAdvice({ status: 401, message: 'unknown or expired token' })).toEqual(refusalAdvice({ status: 401, message: 'unknown or expired token' }));
+    expect(firehoseRefusalAdvice({ status: 503, message: 'down' }).signInAgain).toBe(false);
   });
 
   it('reads the JSON error of a refusal, or falls back to the status', () => {

@@ -229,6 +229,37 @@ describe('traffic controller /firehose', () => {
     expect(await tc.metric('loggregator_tc_refused_total', { reason: 'too_many_clients' })).toBe(1);
   });
 
+  it('answers /firehose without an upgrade with what the upgrade would refuse, or 426 when the token would be let in (the web console asks it)', async () => {
+    const r1 = await teardown.router();
+    const tc = await startTc(teardown, { routers: [routerInfo('r1', r1)], tokens, config: { firehose: { maxConsumers: 1 } } });
+    const path = '/firehose?subscription=console-1';
+    const answer = async (pathAndQuery: string, token?: string) => {
+      const got = await tc.get(pathAndQuery, { token });
+      return { status: got.status, error: (JSON.parse(got.body) as { error: string }).error };
+    };
+
+    expect(await answer(path)).toEqual({ status: 401, error: 'a token is required: send "Authorization: Bearer <token>"' });
+    expect(await answer(path, newToken('stranger'))).toEqual({ status: 401, error: expect.stringMatching(/unknown or expired token/) });
+    expect(await answer(path, APP_ONLY)).toEqual({ status: 403, error: expect.stringMatching(/^token may not read the firehose \(grant it "firehose" in .*tokens\.json\)$/) });
+    expect(await answer('/firehose', ADMIN)).toEqual({ status: 400, error: expect.stringMatching(/^query parameter subscription: missing; use 1-128 characters/) });
+    // The token in the URL is refused, not read: the check is for pages, whose URLs end up in logs.
+    expect(await answer(`${path}&access_token=${NOZZLE}`)).toEqual({ status: 401, error: expect.stringMatching(/access_token query parameter is not accepted here/) });
+    const allowed = await tc.get(path, { token: NOZZLE });
+    expect({ status: allowed.status, upgrade: allowed.headers.get('upgrade') }).toEqual({ status: 426, upgrade: 'websocket' });
+    expect(JSON.parse(allowed.body)).toEqual({ error: '/firehose is a websocket endpoint: connect with a websocket client (this token may read the firehose)' });
+    expect((await tc.get(path, { token: ADMIN, method: 'POST' })).status).toBe(405);
+
+    // At the consumer limit: 503, as the upgrade would answer.
+    await tc.firehose('team-a', ADMIN);
+    expect(await answer(path, ADMIN)).toEqual({ status: 503, error: 'firehose client limit of 1 reached; try again later' });
+    // Counted as refusals, except the 426 (not a refusal: the answer to a check that passed).
+    expect(await tc.metric('loggregator_tc_refused_total', { reason: 'forbidden' })).toBe(1);
+    expect(await tc.metric('loggregator_tc_refused_total', { reason: 'unauthorized' })).toBe(3);
+    expect(await tc.metric('loggregator_tc_refused_total', { reason: 'bad_request' })).toBe(1);
+    expect(await tc.metric('loggregator_tc_refused_total', { reason: 'too_many_clients' })).toBe(1);
+    expect(tc.logs.join('\n')).not.toContain(NOZZLE);
+  });
+
   it("asks routers for their firehose with the routers' API token when sharedSecret is set; a router refuses it without", async () => {
     const SECRET = 'a-cluster-secret-of-some-length';
     const r1 = await teardown.router({ sharedSecret: SECRET });
