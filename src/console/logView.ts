@@ -68,6 +68,8 @@ export class LogView {
   private readonly pool: RowElement[] = [];
   private frame = 0;
   private following = true;
+  /** Where the view itself last put the scroll position; a reader's scroll up goes above it. */
+  private placedAt = 0;
   private rowHeight = 18;
   private first = 0;
   private lastState: LogViewState | undefined;
@@ -149,6 +151,7 @@ export class LogView {
     if (this.following) scroller.scrollTop = scroller.scrollHeight;
     // Rows dropped from the top: the rows in sight stay where they are on the screen.
     else if (gone > 0) scroller.scrollTop = Math.max(0, scroller.scrollTop - gone * this.rowHeight);
+    this.placedAt = scroller.scrollTop;
     this.drawRowsInSight();
     this.report();
   }
@@ -203,8 +206,12 @@ export class LogView {
 
   private scrolled(): void {
     const { scroller } = this.el;
-    // Scrolled up by the reader: stop following; back at the end: follow again.
-    this.following = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - this.rowHeight / 2;
+    // Back at the end: follow again. Above where the view put it: the reader scrolled up, stop
+    // following. Neither (the view grew or shrank under the rows: a banner came, the window was
+    // resized): as it was, and the next frame puts a following view back at the end.
+    if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - this.rowHeight / 2) this.following = true;
+    else if (scroller.scrollTop < this.placedAt - 1) this.following = false;
+    this.placedAt = scroller.scrollTop;
     this.schedule();
   }
 
