@@ -13,7 +13,7 @@ import { Router } from '../../src/router/router';
 import { HeadlessChromium } from '../support/chromium';
 import { ConsolePage } from '../support/consolePage';
 import { Teardown } from '../support/teardown';
-import { TcRun, ingested, newToken, routerInfo, startTc } from '../support/trafficControllerHarness';
+import { TcOverrides, TcRun, ingested, newToken, routerInfo, routerTailClients, startTc } from '../support/trafficControllerHarness';
 import { UdpSender, envelope, numbered } from '../support/udpSender';
 import { waitFor } from '../support/waitFor';
 
@@ -30,6 +30,9 @@ interface InPage {
 const ADMIN = newToken('admin');
 const ONLY_B = newToken('only-b');
 const tokens = { [ADMIN]: '*' as const, [ONLY_B]: ['app-b'] };
+// The router's /recent and /apps answers are waited for this long (the harness's 1 s is for specs
+// of the deadline itself): one that came later would show as a "recent lines … missing" row.
+const TC_DEADLINES: TcOverrides = { recent: { timeoutMs: 15_000 } };
 
 describe('the web console in Chromium', () => {
   let chromium: HeadlessChromium;
@@ -50,8 +53,20 @@ describe('the web console in Chromium', () => {
 
   async function setUp(): Promise<{ router: Router; tc: TcRun; sender: UdpSender; base: string }> {
     const router = await teardown.router();
-    const tc = await startTc(teardown, { routers: [routerInfo('r1', router)], tokens });
+    const tc = await startTc(teardown, { routers: [routerInfo('r1', router)], tokens, config: TC_DEADLINES });
     return { router, tc, sender: teardown.sender(router), base: `http://127.0.0.1:${tc.address.port}/` };
+  }
+
+  /**
+   * Opens app-a's log and waits until it is live from end to end: the page's tail open, and the
+   * traffic controller's stream of the app open at the router (a line sent before that may be
+   * in neither the recent answer nor the live stream).
+   */
+  async function openLive(router: Router, base: string): Promise<ConsolePage> {
+    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
+    await page.waitForStatus(/^live$/);
+    await routerTailClients(router, 1, "the traffic controller's stream of app-a at the router");
+    return page;
   }
 
   /** Sends and waits until the router has ingested `total` lines in all. */
@@ -62,8 +77,7 @@ describe('the web console in Chromium', () => {
 
   it("shows the app's lines in order, marks ERR lines, never shows another app's lines, and puts the token in no HTTP request", async () => {
     const { router, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     // The fragment (with the token) is gone from the address bar.
     expect(page.page.url()).toBe(base);
 
@@ -94,8 +108,7 @@ describe('the web console in Chromium', () => {
 
   it("makes the traffic controller's LGR notices stand out", async () => {
     const { router, tc, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     await send(router, sender, [envelope('app-a', 'before the router set changes')], 1);
     await page.waitForMessages(['before the router set changes']);
     tc.routers$.next([]); // r1 leaves the set: the tail is told in-band
@@ -107,8 +120,7 @@ describe('the web console in Chromium', () => {
 
   it('filters by text, stream and source, what is shown and what comes', async () => {
     const { router, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     const first = [
       envelope('app-a', 'GET /health 200'),
       envelope('app-a', 'payment declined', { messageType: 'ERR' }),
@@ -141,8 +153,7 @@ describe('the web console in Chromium', () => {
 
   it('pauses: lines that come wait, counted, and show on resume', async () => {
     const { router, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     await send(router, sender, [envelope('app-a', 'before pause')], 1);
     await page.waitForMessages(['before pause']);
     await page.page.click('button.pause');
@@ -157,8 +168,7 @@ describe('the web console in Chromium', () => {
 
   it('follows the end until the reader scrolls up, and again when asked', async () => {
     const { router, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     await send(router, sender, numbered('app-a', 300), 300);
     await page.page.locator('.row', { hasText: /^.*app-a 299$/ }).waitFor({ timeout: 30_000 });
     const log = page.page.locator('.log');
@@ -223,18 +233,19 @@ describe('the web console in Chromium', () => {
   it('says when it is disconnected, reconnects when the traffic controller is back, and shows no line twice', async () => {
     const { router, tc, sender, base } = await setUp();
     const port = tc.address.port;
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     const all = numbered('app-a', 20);
     await send(router, sender, all.slice(0, 10), 10);
     await page.waitForMessages(all.slice(0, 10).map(e => e.message));
 
     await tc.tc.close();
     await page.waitForStatus(/^disconnected: /);
+    await routerTailClients(router, 0, "the closed traffic controller's stream gone from the router");
     // Lines sent while it is away are in the router's recent buffer: the replay brings them.
     await send(router, sender, all.slice(10, 15), 15);
-    await startTc(teardown, { routers: [routerInfo('r1', router)], tokens, config: { http: { port } } });
+    await startTc(teardown, { routers: [routerInfo('r1', router)], tokens, config: { ...TC_DEADLINES, http: { port } } });
     await page.waitForStatus(/^live again$/);
+    await routerTailClients(router, 1, "the restarted traffic controller's stream of app-a at the router");
     await send(router, sender, all.slice(15), 20);
     await page.waitForMessages(all.map(e => e.message), 'every line once, in order');
     expect(await page.download()).toEqual(all);
@@ -247,8 +258,7 @@ describe('the web console in Chromium', () => {
 
   it('keeps answering clicks through a burst of 20,000 lines, keeping the newest 5,000', async () => {
     const { router, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     // The time from a real click to the end of the frame that shows its effect, measured in the
     // page: from the event's timestamp (when the input reached the page) to after the next frame.
     await page.page.evaluate(() => {
