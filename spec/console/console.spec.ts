@@ -22,10 +22,16 @@ jest.setTimeout(120_000);
 
 /** What the click measurement uses of the page (the specs are typed without the DOM's types). */
 interface InPage {
-  clickAnswered: Promise<number>;
-  readonly document: { querySelector(selector: string): { addEventListener(type: 'click', listener: (event: { timeStamp: number }) => void, options: { once: boolean }): void } };
+  clicksAnsweredMs: number[];
+  readonly document: { querySelector(selector: string): { addEventListener(type: 'click', listener: (event: { timeStamp: number }) => void): void } };
   requestAnimationFrame(callback: () => void): void;
 }
+
+/**
+ * Clicks measured through the burst, the median held to 200 ms: one click can wait for a CPU of a
+ * busy host, a page the burst blocks answers every one late. Odd: the last one leaves it paused.
+ */
+const CLICKS = 5;
 
 const ADMIN = newToken('admin');
 const ONLY_B = newToken('only-b');
@@ -259,24 +265,36 @@ describe('the web console in Chromium', () => {
   it('keeps answering clicks through a burst of 20,000 lines, keeping the newest 5,000', async () => {
     const { router, sender, base } = await setUp();
     const page = await openLive(router, base);
-    // The time from a real click to the end of the frame that shows its effect, measured in the
-    // page: from the event's timestamp (when the input reached the page) to after the next frame.
+    // The time from each real click to the end of the frame that shows its effect, measured in
+    // the page: from the event's timestamp (when the input reached the page) to after the next frame.
     await page.page.evaluate(() => {
       const w = globalThis as unknown as InPage;
-      const button = w.document.querySelector('button.pause');
-      w.clickAnswered = new Promise(resolve =>
-        button.addEventListener('click', event => w.requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - event.timeStamp), 0)), { once: true }),
-      );
+      w.clicksAnsweredMs = [];
+      w.document.querySelector('button.pause').addEventListener('click', event => w.requestAnimationFrame(() => setTimeout(() => w.clicksAnsweredMs.push(performance.now() - event.timeStamp), 0)));
     });
     const burst = numbered('app-a', 20_000, 0, ' GET /api/items 200 in 12 ms: a line of about a hundred characters like many');
     const sending = sender.sendEnvelopes(burst);
-    // Clicked while lines pour in.
+    // Clicked while lines pour in (pause, resume, …), each once the one before was answered and
+    // 200 ms later, so the clicks fall on different moments of the burst.
     await page.page.locator('.counts', { hasText: /[1-9],\d{3} kept/ }).waitFor({ timeout: 30_000 });
-    await page.page.click('button.pause');
-    const answeredMs = await page.page.evaluate(() => (globalThis as unknown as InPage).clickAnswered);
+    let answeredMs: number[] = [];
+    for (let n = 1; n <= CLICKS; n++) {
+      if (n > 1) await new Promise(resolve => setTimeout(resolve, 200));
+      await page.page.click('button.pause');
+      await waitFor(
+        async () => {
+          answeredMs = await page.page.evaluate(() => (globalThis as unknown as InPage).clicksAnsweredMs);
+          return answeredMs.length === n;
+        },
+        { what: `click ${n} answered`, timeoutMs: 30_000, intervalMs: 20 },
+      );
+    }
     await sending;
-    expect(answeredMs).toBeLessThan(200);
+    const median = [...answeredMs].sort((x, y) => x - y)[Math.floor(CLICKS / 2)];
+    const clicks = answeredMs.map(ms => `${Math.round(ms)} ms`).join(', ');
+    expect({ clicks, medianUnder200Ms: median < 200 }).toEqual({ clicks, medianUnder200Ms: true });
 
+    await page.page.locator('button.pause', { hasText: /^Resume/ }).waitFor({ timeout: 30_000 });
     await page.page.click('button.pause'); // resume
     // Loopback UDP drops what a full receive buffer cannot take: once the router has read what it
     // got (its count stands still), a last line is sent until it shows.
