@@ -199,8 +199,9 @@ describe('the web console in Chromium', () => {
 
     await log.hover();
     await page.page.mouse.wheel(0, -2000);
-    await page.page.locator('button.follow:not([disabled])').waitFor({ timeout: 5000 });
-    const scrolledTo = await log.evaluate(el => el.scrollTop);
+    await page.page.locator('button.follow:not([disabled])').waitFor({ timeout: 30_000 });
+    // The button enables at the wheel's first scroll event; a smooth scroll may still be moving.
+    const scrolledTo = await atRest(() => log.evaluate(el => el.scrollTop), 'the wheel scroll to come to rest', 200);
     await send(router, sender, numbered('app-a', 50, 300), 350);
     await page.page.locator('.counts', { hasText: '350 shown' }).waitFor({ timeout: 30_000 });
     // The reader's place is kept while lines come.
@@ -208,7 +209,7 @@ describe('the web console in Chromium', () => {
     expect(await atEnd()).toBe(false);
 
     await page.page.click('button.follow');
-    await page.page.locator('.row', { hasText: /app-a 349$/ }).waitFor({ timeout: 5000 });
+    await page.page.locator('.row', { hasText: /app-a 349$/ }).waitFor({ timeout: 30_000 });
     await waitFor(atEnd, { what: 'the view at the end again' });
   });
 
