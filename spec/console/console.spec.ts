@@ -332,8 +332,14 @@ describe('the web console in Chromium', () => {
       },
       { what: "'after the burst' as the router's newest line of app-a", timeoutMs: 30_000, intervalMs: 100 },
     );
-    // Sent twice if the router read the first one late: either row will do.
-    await page.page.locator('.row', { hasText: 'after the burst' }).first().waitFor({ timeout: 30_000 });
+    // It shows at the end, which the view still follows: the reader never scrolled. A view that
+    // stopped following by itself shows older rows, its Follow button enabled. (Sent twice if the
+    // router read the first one late: either row will do.)
+    const lastRow = page.page.locator('.row', { hasText: 'after the burst' });
+    const notFollowing = page.page.locator('button.follow:not([disabled])');
+    await lastRow.or(notFollowing).first().waitFor({ timeout: 30_000 });
+    expect(await notFollowing.count()).toBe(0);
+    expect(await lastRow.count()).toBeGreaterThan(0);
     expect(await page.page.locator('.counts').innerText()).toMatch(/^5,000 shown · 5,000 kept$/);
     expect(await page.page.locator('.dropped').innerText()).toMatch(/^[\d,]+ older lines dropped: the console keeps the newest 5,000/);
     const shown = await page.download();
