@@ -12,8 +12,9 @@ import { nsFromMs } from '../../src/envelope/envelope';
 import { Router } from '../../src/router/router';
 import { HeadlessChromium } from '../support/chromium';
 import { ConsolePage } from '../support/consolePage';
+import { recent } from '../support/httpGet';
 import { Teardown } from '../support/teardown';
-import { TcRun, ingested, newToken, routerInfo, startTc } from '../support/trafficControllerHarness';
+import { TcOverrides, TcRun, ingested, newToken, routerInfo, routerTailClients, startTc } from '../support/trafficControllerHarness';
 import { UdpSender, envelope, numbered } from '../support/udpSender';
 import { waitFor } from '../support/waitFor';
 
@@ -22,14 +23,38 @@ jest.setTimeout(120_000);
 
 /** What the click measurement uses of the page (the specs are typed without the DOM's types). */
 interface InPage {
-  clickAnswered: Promise<number>;
-  readonly document: { querySelector(selector: string): { addEventListener(type: 'click', listener: (event: { timeStamp: number }) => void, options: { once: boolean }): void } };
+  clicksAnsweredMs: number[];
+  readonly document: { querySelector(selector: string): { addEventListener(type: 'click', listener: (event: { timeStamp: number }) => void): void } };
   requestAnimationFrame(callback: () => void): void;
 }
+
+/**
+ * Clicks measured through the burst, the median held to 200 ms: one click can wait for a CPU of a
+ * busy host, a page the burst blocks answers every one late. Odd: the last one leaves it paused.
+ */
+const CLICKS = 5;
 
 const ADMIN = newToken('admin');
 const ONLY_B = newToken('only-b');
 const tokens = { [ADMIN]: '*' as const, [ONLY_B]: ['app-b'] };
+// The router's /recent and /apps answers are waited for this long (the harness's 1 s is for specs
+// of the deadline itself): one that came later would show as a "recent lines … missing" row.
+const TC_DEADLINES: TcOverrides = { recent: { timeoutMs: 15_000 } };
+
+/** What `read` gives once two reads `intervalMs` apart agree: something that moved has come to rest. */
+async function atRest(read: () => Promise<number>, what: string, intervalMs: number): Promise<number> {
+  let previous: number | undefined;
+  await waitFor(
+    async () => {
+      const now = await read();
+      const still = now === previous;
+      previous = now;
+      return still;
+    },
+    { what, timeoutMs: 30_000, intervalMs },
+  );
+  return previous as number;
+}
 
 describe('the web console in Chromium', () => {
   let chromium: HeadlessChromium;
@@ -50,8 +75,20 @@ describe('the web console in Chromium', () => {
 
   async function setUp(): Promise<{ router: Router; tc: TcRun; sender: UdpSender; base: string }> {
     const router = await teardown.router();
-    const tc = await startTc(teardown, { routers: [routerInfo('r1', router)], tokens });
+    const tc = await startTc(teardown, { routers: [routerInfo('r1', router)], tokens, config: TC_DEADLINES });
     return { router, tc, sender: teardown.sender(router), base: `http://127.0.0.1:${tc.address.port}/` };
+  }
+
+  /**
+   * Opens app-a's log and waits until it is live from end to end: the page's tail open, and the
+   * traffic controller's stream of the app open at the router (a line sent before that may be
+   * in neither the recent answer nor the live stream).
+   */
+  async function openLive(router: Router, base: string): Promise<ConsolePage> {
+    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
+    await page.waitForStatus(/^live$/);
+    await routerTailClients(router, 1, "the traffic controller's stream of app-a at the router");
+    return page;
   }
 
   /** Sends and waits until the router has ingested `total` lines in all. */
@@ -62,8 +99,7 @@ describe('the web console in Chromium', () => {
 
   it("shows the app's lines in order, marks ERR lines, never shows another app's lines, and puts the token in no HTTP request", async () => {
     const { router, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     // The fragment (with the token) is gone from the address bar.
     expect(page.page.url()).toBe(base);
 
@@ -94,8 +130,7 @@ describe('the web console in Chromium', () => {
 
   it("makes the traffic controller's LGR notices stand out", async () => {
     const { router, tc, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     await send(router, sender, [envelope('app-a', 'before the router set changes')], 1);
     await page.waitForMessages(['before the router set changes']);
     tc.routers$.next([]); // r1 leaves the set: the tail is told in-band
@@ -107,8 +142,7 @@ describe('the web console in Chromium', () => {
 
   it('filters by text, stream and source, what is shown and what comes', async () => {
     const { router, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     const first = [
       envelope('app-a', 'GET /health 200'),
       envelope('app-a', 'payment declined', { messageType: 'ERR' }),
@@ -124,9 +158,9 @@ describe('the web console in Chromium', () => {
     await page.page.selectOption('select.filter-stream', 'ERR');
     await page.waitForMessages(['payment declined'], 'the ERR lines');
     await page.page.selectOption('select.filter-stream', 'all');
-    // The choices are the sources seen so far.
+    // The choices are the sources seen so far (refreshed on the page's 1 s tick, which a busy host delays).
     const choices = () => page.page.$$eval('select.filter-source option', options => options.map(o => (o as unknown as { value: string }).value).join());
-    await waitFor(async () => (await choices()) === ',APP,APP/0,APP/1,RTR,RTR/2', { what: 'the sources seen offered', timeoutMs: 5000, intervalMs: 100 });
+    await waitFor(async () => (await choices()) === ',APP,APP/0,APP/1,RTR,RTR/2', { what: 'the sources seen offered', timeoutMs: 30_000, intervalMs: 100 });
     await page.page.selectOption('select.filter-source', 'RTR');
     await page.waitForMessages(['GET /cart 200'], 'the RTR lines');
     await page.page.selectOption('select.filter-source', 'APP/1');
@@ -141,8 +175,7 @@ describe('the web console in Chromium', () => {
 
   it('pauses: lines that come wait, counted, and show on resume', async () => {
     const { router, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     await send(router, sender, [envelope('app-a', 'before pause')], 1);
     await page.waitForMessages(['before pause']);
     await page.page.click('button.pause');
@@ -157,8 +190,7 @@ describe('the web console in Chromium', () => {
 
   it('follows the end until the reader scrolls up, and again when asked', async () => {
     const { router, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     await send(router, sender, numbered('app-a', 300), 300);
     await page.page.locator('.row', { hasText: /^.*app-a 299$/ }).waitFor({ timeout: 30_000 });
     const log = page.page.locator('.log');
@@ -168,8 +200,9 @@ describe('the web console in Chromium', () => {
 
     await log.hover();
     await page.page.mouse.wheel(0, -2000);
-    await page.page.locator('button.follow:not([disabled])').waitFor({ timeout: 5000 });
-    const scrolledTo = await log.evaluate(el => el.scrollTop);
+    await page.page.locator('button.follow:not([disabled])').waitFor({ timeout: 30_000 });
+    // The button enables at the wheel's first scroll event; a smooth scroll may still be moving.
+    const scrolledTo = await atRest(() => log.evaluate(el => el.scrollTop), 'the wheel scroll to come to rest', 200);
     await send(router, sender, numbered('app-a', 50, 300), 350);
     await page.page.locator('.counts', { hasText: '350 shown' }).waitFor({ timeout: 30_000 });
     // The reader's place is kept while lines come.
@@ -177,7 +210,7 @@ describe('the web console in Chromium', () => {
     expect(await atEnd()).toBe(false);
 
     await page.page.click('button.follow');
-    await page.page.locator('.row', { hasText: /app-a 349$/ }).waitFor({ timeout: 5000 });
+    await page.page.locator('.row', { hasText: /app-a 349$/ }).waitFor({ timeout: 30_000 });
     await waitFor(atEnd, { what: 'the view at the end again' });
   });
 
@@ -191,7 +224,7 @@ describe('the web console in Chromium', () => {
     const apps = page.page.locator('.apps .app-id');
     await apps.first().waitFor({ timeout: 30_000 });
     expect(await apps.allInnerTexts()).toEqual(['app-b']); // app-a exists, but this token may not read it
-    expect(await page.page.locator('.app-time').innerText()).toMatch(/^last line \d+ s ago$/);
+    expect(await page.page.locator('.app-time').innerText()).toMatch(/^last line \d+ (s|min) ago$/);
     await page.page.click('.apps .app');
     await page.waitForMessages(['a line of app-b']);
     expect(page.requests.filter(url => url.includes(ONLY_B))).toEqual([]);
@@ -223,18 +256,19 @@ describe('the web console in Chromium', () => {
   it('says when it is disconnected, reconnects when the traffic controller is back, and shows no line twice', async () => {
     const { router, tc, sender, base } = await setUp();
     const port = tc.address.port;
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
+    const page = await openLive(router, base);
     const all = numbered('app-a', 20);
     await send(router, sender, all.slice(0, 10), 10);
     await page.waitForMessages(all.slice(0, 10).map(e => e.message));
 
     await tc.tc.close();
     await page.waitForStatus(/^disconnected: /);
+    await routerTailClients(router, 0, "the closed traffic controller's stream gone from the router");
     // Lines sent while it is away are in the router's recent buffer: the replay brings them.
     await send(router, sender, all.slice(10, 15), 15);
-    await startTc(teardown, { routers: [routerInfo('r1', router)], tokens, config: { http: { port } } });
+    await startTc(teardown, { routers: [routerInfo('r1', router)], tokens, config: { ...TC_DEADLINES, http: { port } } });
     await page.waitForStatus(/^live again$/);
+    await routerTailClients(router, 1, "the restarted traffic controller's stream of app-a at the router");
     await send(router, sender, all.slice(15), 20);
     await page.waitForMessages(all.map(e => e.message), 'every line once, in order');
     expect(await page.download()).toEqual(all);
@@ -247,51 +281,65 @@ describe('the web console in Chromium', () => {
 
   it('keeps answering clicks through a burst of 20,000 lines, keeping the newest 5,000', async () => {
     const { router, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
-    await page.waitForStatus(/^live$/);
-    // The time from a real click to the end of the frame that shows its effect, measured in the
-    // page: from the event's timestamp (when the input reached the page) to after the next frame.
+    const page = await openLive(router, base);
+    // The time from each real click to the end of the frame that shows its effect, measured in
+    // the page: from the event's timestamp (when the input reached the page) to after the next frame.
     await page.page.evaluate(() => {
       const w = globalThis as unknown as InPage;
-      const button = w.document.querySelector('button.pause');
-      w.clickAnswered = new Promise(resolve =>
-        button.addEventListener('click', event => w.requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - event.timeStamp), 0)), { once: true }),
-      );
+      w.clicksAnsweredMs = [];
+      w.document.querySelector('button.pause').addEventListener('click', event => w.requestAnimationFrame(() => setTimeout(() => w.clicksAnsweredMs.push(performance.now() - event.timeStamp), 0)));
     });
     const burst = numbered('app-a', 20_000, 0, ' GET /api/items 200 in 12 ms: a line of about a hundred characters like many');
     const sending = sender.sendEnvelopes(burst);
-    // Clicked while lines pour in.
+    // Clicked while lines pour in (pause, resume, …), each once the one before was answered and
+    // 200 ms later, so the clicks fall on different moments of the burst.
     await page.page.locator('.counts', { hasText: /[1-9],\d{3} kept/ }).waitFor({ timeout: 30_000 });
-    await page.page.click('button.pause');
-    const answeredMs = await page.page.evaluate(() => (globalThis as unknown as InPage).clickAnswered);
+    let answeredMs: number[] = [];
+    for (let n = 1; n <= CLICKS; n++) {
+      if (n > 1) await new Promise(resolve => setTimeout(resolve, 200));
+      await page.page.click('button.pause');
+      await waitFor(
+        async () => {
+          answeredMs = await page.page.evaluate(() => (globalThis as unknown as InPage).clicksAnsweredMs);
+          return answeredMs.length === n;
+        },
+        { what: `click ${n} answered`, timeoutMs: 30_000, intervalMs: 20 },
+      );
+    }
     await sending;
-    expect(answeredMs).toBeLessThan(200);
+    const median = [...answeredMs].sort((x, y) => x - y)[Math.floor(CLICKS / 2)];
+    const clicks = answeredMs.map(ms => `${Math.round(ms)} ms`).join(', ');
+    expect({ clicks, medianUnder200Ms: median < 200 }).toEqual({ clicks, medianUnder200Ms: true });
 
+    await page.page.locator('button.pause', { hasText: /^Resume/ }).waitFor({ timeout: 30_000 });
     await page.page.click('button.pause'); // resume
     // Loopback UDP drops what a full receive buffer cannot take: once the router has read what it
-    // got (its count stands still), a last line is sent until it shows.
-    let previous = -1;
-    const burstIngested = await waitFor(
-      async () => {
-        const now = await ingested(router);
-        const still = now === previous;
-        previous = now;
-        return still && now;
-      },
-      { what: 'the router done with the burst', timeoutMs: 30_000, intervalMs: 300 },
-    );
+    // got (its count stands still), one more line is sent, and sent again only while the router's
+    // newest line of the app is not it, 3 s after the last send (its count cannot tell that line
+    // from one of the burst read late).
+    const burstIngested = await atRest(() => ingested(router), 'the router done with the burst', 300);
     expect(burstIngested).toBeGreaterThan(5000);
-    const last = page.page.locator('.row', { hasText: 'after the burst' });
+    let sentAt = -Infinity;
     await waitFor(
       async () => {
-        await sender.sendEnvelopes([envelope('app-a', 'after the burst')]);
-        return last.waitFor({ timeout: 2000 }).then(
-          () => true,
-          () => false,
-        );
+        const [newest] = await recent(router.httpAddress, 'app=app-a&limit=1');
+        if (newest?.message === 'after the burst') return true;
+        if (Date.now() - sentAt > 3000) {
+          await sender.sendEnvelopes([envelope('app-a', 'after the burst')]);
+          sentAt = Date.now();
+        }
+        return false;
       },
-      { what: 'the line after the burst shown', timeoutMs: 30_000 },
+      { what: "'after the burst' as the router's newest line of app-a", timeoutMs: 30_000, intervalMs: 100 },
     );
+    // It shows at the end, which the view still follows: the reader never scrolled. A view that
+    // stopped following by itself shows older rows, its Follow button enabled. (Sent twice if the
+    // router read the first one late: either row will do.)
+    const lastRow = page.page.locator('.row', { hasText: 'after the burst' });
+    const notFollowing = page.page.locator('button.follow:not([disabled])');
+    await lastRow.or(notFollowing).first().waitFor({ timeout: 30_000 });
+    expect(await notFollowing.count()).toBe(0);
+    expect(await lastRow.count()).toBeGreaterThan(0);
     expect(await page.page.locator('.counts').innerText()).toMatch(/^5,000 shown · 5,000 kept$/);
     expect(await page.page.locator('.dropped').innerText()).toMatch(/^[\d,]+ older lines dropped: the console keeps the newest 5,000/);
     const shown = await page.download();

@@ -64,6 +64,7 @@ describe('loggregator firehose against npm run serve, as child processes', () =>
   const watches: ChildProcess[] = [];
   let server: Child;
   let http: string;
+  let routerHttp: string;
 
   /** A firehose child (`node dist/src/cli/main.js firehose --config F …`), stopped by PID in afterAll if a test did not. */
   function firehose(args: string[], env: NodeJS.ProcessEnv = {}): Child {
@@ -89,6 +90,18 @@ describe('loggregator firehose against npm run serve, as child processes', () =>
     return new Map([...text.matchAll(/^loggregator_tc_firehose_consumers\{subscription="([^"]+)"\} (\d+)$/gm)].map(m => [m[1], Number(m[2])]));
   }
 
+  /** The firehose streams open at the router (the traffic controller's one, for all its consumers); NaN before the metric exists. */
+  async function routerFirehoseStreams(): Promise<number> {
+    const text = await (await fetch(`${routerHttp}/metrics`)).text();
+    const found = /^loggregator_router_firehose_clients (\d+)$/m.exec(text);
+    return found ? Number(found[1]) : NaN;
+  }
+
+  /** The firehose has no replay: a line the router ingests before the traffic controller's stream is open is in no consumer's output. */
+  async function routerStreamOpen(): Promise<void> {
+    await waitFor(async () => (await routerFirehoseStreams()) >= 1, { what: "the traffic controller's firehose stream open at the router", timeoutMs: 20_000, intervalMs: 100 });
+  }
+
   /** Sends each app's lines with `loggregator emit APP` (stdin), the apps' emits side by side, a few at a time. */
   async function emitLines(lines: Map<string, string[]>): Promise<void> {
     const apps = [...lines.keys()];
@@ -100,6 +113,7 @@ describe('loggregator firehose against npm run serve, as child processes', () =>
 
   beforeAll(async () => {
     const [udpPort, routerHttpPort, tcPort] = await fixedLoopbackPorts(3);
+    routerHttp = `http://127.0.0.1:${routerHttpPort}`;
     // Ports fixed in the file (not 0): `firehose --config F` finds the traffic controller there, and `emit --config F` the router.
     writeFileSync(
       configFile,
@@ -136,6 +150,7 @@ describe('loggregator firehose against npm run serve, as child processes', () =>
       timeoutMs: 20_000,
       intervalMs: 100,
     });
+    await routerStreamOpen();
 
     const apps = Array.from({ length: 6 }, (_, i) => `cli-app-${i + 1}`);
     const lines = new Map(apps.map(app => [app, [1, 2, 3].map(n => `${app} line ${n}`)]));
@@ -194,10 +209,13 @@ describe('loggregator firehose against npm run serve, as child processes', () =>
       },
       { what: 'the nozzle token to be let in (the tokens file is watched)', timeoutMs: 20_000, intervalMs: 100 },
     );
+    // The probe (the last consumer) gone, its stream goes too: the one open below is the runs'.
+    await waitFor(async () => (await routerFirehoseStreams()) === 0, { what: "the probe's firehose stream gone from the router", timeoutMs: 20_000, intervalMs: 100 });
 
     const first = firehose(['--subscription', 'nozzles']);
     const second = firehose(['--subscription', 'nozzles'], { LOGGREGATOR_TOKEN: NOZZLE_TOKEN });
     await waitFor(async () => (await consumers()).get('nozzles') === 2, { what: 'two consumers of nozzles', timeoutMs: 20_000, intervalMs: 100 });
+    await routerStreamOpen();
 
     const apps = Array.from({ length: 12 }, (_, i) => `shared-app-${String(i + 1).padStart(2, '0')}`);
     const lines = new Map(apps.map(app => [app, [1, 2, 3].map(n => `${app} line ${n}`)]));

@@ -59,8 +59,11 @@ describe('router /firehose', () => {
     const pad = ' ' + 'x'.repeat(2000);
     const drops = () => metricValue(router, 'loggregator_dropped_total', { reason: 'firehose_slow_consumer' });
     let sent = 0;
-    // How much the kernel (and, with workers, the front door) absorbs depends on the machine: send until drops begin, bounded.
-    while (sent < 30_000 && (await drops()) === 0) {
+    // How much the kernel (and, with workers, the front door) absorbs depends on the machine:
+    // send until drops begin (at most 30,000 lines, and none begun after 50 s). With each round's
+    // wait and the last one below (10 s and 15 s at most), the test's timeout is 90 s.
+    const lastRoundBy = Date.now() + 50_000;
+    while (sent < 30_000 && Date.now() < lastRoundBy && (await drops()) === 0) {
       await sender.sendEnvelopes(numbered('app-1', 500, sent, pad));
       sent += 500;
       await waitFor(() => tail.lines.length === sent, { what: `the tail client to keep up (${sent})`, timeoutMs: 10_000 });
@@ -76,7 +79,7 @@ describe('router /firehose', () => {
     const numbers = slow.lines.map(e => lineNumber(e.message));
     expect(numbers).toEqual([...numbers].sort((x, y) => x - y));
     expect(slow.notices.every(e => e.appId === 'firehose' && e.sourceInstance === 'router')).toBe(true);
-  });
+  }, 90_000);
 
   it("wants the routers' API token with sharedSecret, and refuses browser origins not allowed", async () => {
     const SECRET = 'a-cluster-secret-of-some-length';

@@ -145,8 +145,11 @@ describe('traffic controller /firehose', () => {
       rounds++;
       await waitFor(() => other.received.length >= rounds * 500, { what: `team-b to receive ${rounds * 500} lines`, timeoutMs: 15_000 });
     };
-    // How much the kernel absorbs depends on the machine: send until drops begin (bounded), then once more.
-    while (rounds < 40 && (await drops()) === 0) await sendRound();
+    // How much the kernel absorbs depends on the machine: send until drops begin (at most 40
+    // rounds, and none begun after 90 s), then once more. With each round's wait and the three
+    // below (15 s each at most), the test's timeout is 180 s.
+    const lastRoundBy = Date.now() + 90_000;
+    while (rounds < 40 && Date.now() < lastRoundBy && (await drops()) === 0) await sendRound();
     expect(await drops()).toBeGreaterThan(0);
     await sendRound();
     const sent = rounds * 25;
@@ -178,7 +181,7 @@ describe('traffic controller /firehose', () => {
     expect(lostAt).toBeGreaterThan(0);
     expect(await tc.metric('loggregator_tc_dropped_total', { reason: 'firehose_slow_consumer' })).toBe(announced);
     expect(await metricValue(r1, 'loggregator_dropped_total', { reason: 'firehose_slow_consumer' })).toBe(0);
-  });
+  }, 180_000);
 
   it('tells every consumer of every subscription when a router leaves the set', async () => {
     const r1 = await teardown.router();
