@@ -43,11 +43,19 @@ function traceWorker() {
     },
     destroy: id => live.delete(id),
   }).enable();
-  process.on('message', message => {
+  // A 'message' listener keeps the worker's IPC channel open: this one goes at the end.
+  process.on('message', function ended(message) {
     if (!Array.isArray(message) || message[0] !== CHILD_MESSAGE_END) return;
+    process.off('message', ended);
+    // Whether a worker jest force-exits is held (no 'exit' line) or only slow to exit.
+    const endedAt = Date.now();
+    const note = text => appendFileSync(process.env.LOGGREGATOR_SPEC_HANDLES, `worker ${process.pid} ${text}\n`);
+    note(`told the run is over; active then: ${process.getActiveResourcesInfo().join(', ')}`);
+    process.once('exit', () => note(`exited ${Date.now() - endedAt} ms after`));
     setTimeout(() => {
       const holding = [...live.values()].filter(holds);
-      if (holding.length > 0) appendFileSync(process.env.LOGGREGATOR_SPEC_HANDLES, `worker ${process.pid} still held ${GRACE_MS} ms after the end of the run by\n${describe(holding)}\n`);
+      if (holding.length > 0) note(`still held ${GRACE_MS} ms after the end of the run by\n${describe(holding)}`);
+      else note(`still running ${GRACE_MS} ms after the end of the run; active: ${process.getActiveResourcesInfo().join(', ')}`);
     }, GRACE_MS).unref();
   });
 }
