@@ -342,11 +342,7 @@ function tails(): void {
     };
   };
 
-  const latency = (): LatencySummary => {
-    const a = latencies.slice(0, latencyCount).sort();
-    const q = (p: number) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] / 1e6 : NaN);
-    return { n: a.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999), max: a.length ? a[a.length - 1] / 1e6 : NaN };
-  };
+  const latency = (): LatencySummary => latencySummary(latencies.subarray(0, latencyCount), 1e6);
 
   serve({ connect: connectAll, arm, stats, latency, close: closeAll });
 }
@@ -482,11 +478,7 @@ function consumers(): void {
     };
   };
 
-  const latency = (): LatencySummary => {
-    const a = latencies.slice(0, latencyCount).sort();
-    const q = (p: number) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] / 1e6 : NaN);
-    return { n: a.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999), max: a.length ? a[a.length - 1] / 1e6 : NaN };
-  };
+  const latency = (): LatencySummary => latencySummary(latencies.subarray(0, latencyCount), 1e6);
 
   serve({ connect: connectAll, arm, stats, latency, close: closeAll });
 }
@@ -629,11 +621,7 @@ function agentTails(): void {
     lastLagMs,
   });
 
-  const latency = (): LatencySummary => {
-    const a = lat.slice(0, latN).sort();
-    const q = (p: number) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] : NaN);
-    return { n: a.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999), max: a.length ? a[a.length - 1] : NaN };
-  };
+  const latency = (): LatencySummary => latencySummary(lat.subarray(0, latN), 1);
 
   serve({ connect, arm, stats, latency, close: closeAll });
 }
@@ -694,3 +682,9 @@ function closeSockets(sockets: WebSocket[]): Promise<void> {
   return Promise.all(closing).then(() => undefined);
 }
 
+/** Percentiles of latencies (divided by `perMs` to give ms), from a copy: the samples stay in arrival order. */
+function latencySummary(samples: Float64Array, perMs: number): LatencySummary {
+  const a = samples.slice().sort();
+  const q = (p: number) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] / perMs : NaN);
+  return { n: a.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999), max: a.length ? a[a.length - 1] / perMs : NaN };
+}
