@@ -4,7 +4,8 @@ import type { Config } from 'jest';
 // typecheck` checks types once instead of ts-jest re-checking every file. End-to-end specs run
 // the built CLI in dist/, and so do a router's worker threads (router.workers above 1): `npm test`
 // builds first.
-// `npm run test:handles` swaps in an environment that notes what each spec file leaves open.
+// `npm run test:handles` swaps in an environment that notes what each spec file leaves open, and
+// adds a reporter that notes how long the workers took to exit.
 const common = {
   testEnvironment: process.env.LOGGREGATOR_SPEC_HANDLES ? '<rootDir>/spec/support/openHandleEnvironment.js' : 'node',
   roots: ['<rootDir>/spec'],
@@ -34,7 +35,7 @@ const config: Config = {
   testTimeout: 30_000,
   // Real sockets and child processes: two workers on the 2-core CI machine.
   maxWorkers: 2,
-  reporters: ['default', '<rootDir>/spec/support/summaryReporter.js'],
+  reporters: ['default', '<rootDir>/spec/support/summaryReporter.js', ...(process.env.LOGGREGATOR_SPEC_HANDLES ? ['<rootDir>/spec/support/workerExitReporter.js'] : [])],
 };
 
 export default config;
