@@ -50,8 +50,8 @@ function traceWorker() {
     // Whether a worker jest force-exits is held (no 'exit' line) or only slow to exit.
     const endedAt = Date.now();
     const note = text => appendFileSync(process.env.LOGGREGATOR_SPEC_HANDLES, `worker ${process.pid} ${text}\n`);
-    // The process ends after 'exit' once the OS has freed its memory: about half a second for a
-    // worker of a gigabyte, so its size is noted too.
+    // The process ends after 'exit' once the OS has freed its memory (about half a second for a
+    // worker of a gigabyte, so its size is noted too) and any garbage collection under way ends.
     const megabytes = Math.round(process.memoryUsage.rss() / 2 ** 20);
     note(`told the run is over, at ${megabytes} MiB resident; active then: ${process.getActiveResourcesInfo().join(', ')}`);
     process.once('exit', () => note(`ran its 'exit' event ${Date.now() - endedAt} ms after`));
