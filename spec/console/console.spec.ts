@@ -7,10 +7,9 @@
 // What a reader sees: lines in order, no other app's, ERR and LGR lines marked, filters, pause,
 // follow-the-end, refusals in words, a reconnect without a line twice, and a burst of 20,000
 // lines that leaves the page answering clicks. Screenshots go to .tmp/console-spec/.
-import { BrowserContext } from 'playwright-core';
 import { nsFromMs } from '../../src/envelope/envelope';
 import { Router } from '../../src/router/router';
-import { HeadlessChromium } from '../support/chromium';
+import { browserPerTest } from '../support/chromium';
 import { ConsolePage } from '../support/consolePage';
 import { recent } from '../support/httpGet';
 import { Teardown } from '../support/teardown';
@@ -57,21 +56,8 @@ async function atRest(read: () => Promise<number>, what: string, intervalMs: num
 }
 
 describe('the web console in Chromium', () => {
-  let chromium: HeadlessChromium;
   const teardown = new Teardown();
-  let context: BrowserContext;
-
-  beforeAll(async () => {
-    chromium = await HeadlessChromium.launch();
-  });
-  afterAll(() => chromium.close());
-  beforeEach(async () => {
-    context = await chromium.newContext();
-  });
-  afterEach(async () => {
-    await context.close();
-    await teardown.run();
-  });
+  const browser = browserPerTest(teardown);
 
   async function setUp(): Promise<{ router: Router; tc: TcRun; sender: UdpSender; base: string }> {
     const router = await teardown.router();
@@ -85,7 +71,7 @@ describe('the web console in Chromium', () => {
    * in neither the recent answer nor the live stream).
    */
   async function openLive(router: Router, base: string): Promise<ConsolePage> {
-    const page = await ConsolePage.open(context, base, `#app=app-a&token=${ADMIN}`);
+    const page = await ConsolePage.open(browser.context, base, `#app=app-a&token=${ADMIN}`);
     await page.waitForStatus(/^live$/);
     await routerTailClients(router, 1, "the traffic controller's stream of app-a at the router");
     return page;
@@ -218,7 +204,7 @@ describe('the web console in Chromium', () => {
     const { router, sender, base } = await setUp();
     const now = nsFromMs(Date.now());
     await send(router, sender, [envelope('app-a', 'a line of app-a', { timestamp: now }), envelope('app-b', 'a line of app-b', { timestamp: now })], 2);
-    const page = await ConsolePage.open(context, base);
+    const page = await ConsolePage.open(browser.context, base);
     await page.page.fill('#token', ONLY_B);
     await page.page.click('button[type=submit]');
     const apps = page.page.locator('.apps .app-id');
@@ -232,7 +218,7 @@ describe('the web console in Chromium', () => {
 
   it("shows a bad token's refusal, and a token that may not read the app, with what to do", async () => {
     const { base } = await setUp();
-    const unknown = await ConsolePage.open(context, base, `#app=app-a&token=${newToken('unknown')}`);
+    const unknown = await ConsolePage.open(browser.context, base, `#app=app-a&token=${newToken('unknown')}`);
     const refusal = unknown.page.locator('[role=alert]');
     await refusal.waitFor({ timeout: 30_000 });
     expect(await refusal.innerText()).toMatch(/Not signed in: the traffic controller refused this token \(unknown or expired token\)\s+Sign in again with a valid token/);
@@ -241,13 +227,12 @@ describe('the web console in Chromium', () => {
     await unknown.page.click('text=Sign in with another token');
     await unknown.page.locator('#token').waitFor();
 
-    const forbidden = await ConsolePage.open(await chromium.newContext(), base, `#app=app-a&token=${ONLY_B}`);
+    const forbidden = await ConsolePage.open(await browser.newContext(), base, `#app=app-a&token=${ONLY_B}`);
     const why = forbidden.page.locator('[role=alert]');
     await why.waitFor({ timeout: 30_000 });
     expect(await why.innerText()).toMatch(/This token may not read app app-a \(token may not read app "app-a"\)\s+Pick an app this token may read/);
-    await forbidden.page.context().close();
 
-    const form = await ConsolePage.open(context, base);
+    const form = await ConsolePage.open(browser.context, base);
     await form.page.fill('#token', newToken('wrong'));
     await form.page.click('button[type=submit]');
     await form.page.locator('[role=alert]', { hasText: 'unknown or expired token' }).waitFor({ timeout: 30_000 });

@@ -8,11 +8,10 @@
 // narrows to one app (by the app filter, or by the app id typed as text); a token that may read
 // only an app refused in words; a reconnect that says honestly that nothing is replayed.
 // Screenshots go to .tmp/console-spec/.
-import { BrowserContext } from 'playwright-core';
 import { Envelope, nsFromMs } from '../../src/envelope/envelope';
 import { Router } from '../../src/router/router';
 import { SUBSCRIPTION_PATTERN } from '../../src/trafficController/firehoseSubscription';
-import { HeadlessChromium } from '../support/chromium';
+import { browserPerTest } from '../support/chromium';
 import { ConsolePage } from '../support/consolePage';
 import { metricValue } from '../support/routerMetricValue';
 import { Teardown } from '../support/teardown';
@@ -50,21 +49,8 @@ function byApp(lines: readonly ShownLine[]): Record<string, string[]> {
 const shown = (lines: readonly Envelope[]): ShownLine[] => lines.map(e => ({ app: e.appId, message: e.message }));
 
 describe('the web console in Chromium: the firehose view', () => {
-  let chromium: HeadlessChromium;
   const teardown = new Teardown();
-  let context: BrowserContext;
-
-  beforeAll(async () => {
-    chromium = await HeadlessChromium.launch();
-  });
-  afterAll(() => chromium.close());
-  beforeEach(async () => {
-    context = await chromium.newContext();
-  });
-  afterEach(async () => {
-    await context.close();
-    await teardown.run();
-  });
+  const browser = browserPerTest(teardown);
 
   async function setUp(): Promise<{ router: Router; tc: TcRun; sender: UdpSender; base: string }> {
     const router = await teardown.router();
@@ -105,7 +91,7 @@ describe('the web console in Chromium: the firehose view', () => {
 
   it("shows every app's lines with their app ids, each app's in order, as a subscription of the tab's own, and puts the token in no HTTP request", async () => {
     const { router, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#firehose&token=${ADMIN}`);
+    const page = await ConsolePage.open(browser.context, base, `#firehose&token=${ADMIN}`);
     await page.waitForStatus(/^live$/);
     // The fragment (with the token) is gone from the address bar.
     expect(page.page.url()).toBe(base);
@@ -147,7 +133,7 @@ describe('the web console in Chromium: the firehose view', () => {
     await page.screenshot('firehose.png');
 
     // Another tab gets every line too: its subscription is its own, not shared with the first.
-    const other = await ConsolePage.open(context, base, `#firehose&token=${NOZZLE}`);
+    const other = await ConsolePage.open(browser.context, base, `#firehose&token=${NOZZLE}`);
     await other.waitForStatus(/^live$/);
     expect(new URL(other.websockets[0]).searchParams.get('subscription')).not.toBe(ws.searchParams.get('subscription'));
     const more = interleaved(5, 10);
@@ -158,7 +144,7 @@ describe('the web console in Chromium: the firehose view', () => {
 
   it('narrows to one app with the app filter or by the app id as text, for what is shown and what comes; the rate counts every app', async () => {
     const { router, sender, base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#firehose&token=${ADMIN}`);
+    const page = await ConsolePage.open(browser.context, base, `#firehose&token=${ADMIN}`);
     await page.waitForStatus(/^live$/);
     await firehoseStreamOpen(router);
     const first = interleaved(4);
@@ -202,7 +188,7 @@ describe('the web console in Chromium: the firehose view', () => {
 
   it('refuses a token that may read only an app in words, offered from the app picker, and a bad token as for an app', async () => {
     const { base } = await setUp();
-    const page = await ConsolePage.open(context, base, `#token=${ONLY_A}`);
+    const page = await ConsolePage.open(browser.context, base, `#token=${ONLY_A}`);
     const entry = page.page.locator('button.open-firehose', { hasText: 'Firehose (every app)' });
     await entry.waitFor({ timeout: 30_000 });
     await page.screenshot('firehose-picker.png');
@@ -221,19 +207,18 @@ describe('the web console in Chromium: the firehose view', () => {
     await page.page.click('text=Pick another app');
     await page.page.locator('#app-id').waitFor({ timeout: 30_000 });
 
-    const unknown = await ConsolePage.open(await chromium.newContext(), base, `#firehose&token=${newToken('unknown')}`);
+    const unknown = await ConsolePage.open(await browser.newContext(), base, `#firehose&token=${newToken('unknown')}`);
     const why = unknown.page.locator('[role=alert]');
     await why.waitFor({ timeout: 30_000 });
     expect(await why.innerText()).toMatch(/^Not signed in: the traffic controller refused this token \(unknown or expired token\)\s+Sign in again with a valid token/);
     await unknown.page.click('text=Sign in with another token');
     await unknown.page.locator('#token').waitFor();
-    await unknown.page.context().close();
   });
 
   it('says when it is disconnected and that lines meanwhile are not replayed, and is live again as a new subscription', async () => {
     const { router, tc, sender, base } = await setUp();
     const port = tc.address.port;
-    const page = await ConsolePage.open(context, base, `#firehose&token=${ADMIN}`);
+    const page = await ConsolePage.open(browser.context, base, `#firehose&token=${ADMIN}`);
     await page.waitForStatus(/^live$/);
     await firehoseStreamOpen(router);
     const before = interleaved(3);

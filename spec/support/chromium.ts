@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Browser, BrowserContext, BrowserServer, chromium } from 'playwright-core';
 import { PROJECT_ROOT } from './childProcess';
 import { watchdogForPid } from './peerProcess';
+import type { Teardown } from './teardown';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
@@ -50,6 +51,47 @@ export class HeadlessChromium {
     }
     this.watch.kill();
   }
+}
+
+/** A spec file's browser, from {@link browserPerTest}. */
+export interface SpecBrowser {
+  /** The current test's context. */
+  readonly context: BrowserContext;
+  /** Another context for the current test (a second visitor), closed with the test's teardown. */
+  newContext(): Promise<BrowserContext>;
+}
+
+/**
+ * Registers, in the calling describe, one Chromium for the spec file and a fresh context for each
+ * test (its own sessionStorage and downloads), closed after the test, before `teardown` closes
+ * what the test started.
+ */
+export function browserPerTest(teardown: Teardown): SpecBrowser {
+  let chromium: HeadlessChromium | undefined;
+  let context: BrowserContext | undefined;
+  const launched = () => {
+    if (!chromium) throw new Error('Chromium is not launched: use the browser inside a test');
+    return chromium;
+  };
+  beforeAll(async () => {
+    chromium = await HeadlessChromium.launch();
+  });
+  afterAll(() => chromium?.close());
+  beforeEach(async () => {
+    context = await launched().newContext();
+  });
+  afterEach(async () => {
+    await context?.close();
+    context = undefined;
+    await teardown.run();
+  });
+  return {
+    get context() {
+      if (!context) throw new Error('no browser context: use it inside a test');
+      return context;
+    },
+    newContext: async () => teardown.add(await launched().newContext(), other => other.close()),
+  };
 }
 
 export function specOutputPath(name: string): string {
